@@ -1,0 +1,53 @@
+# Everything installs from the project's own files: a venv from the pinned requirements,
+# and Node 22 plus the pinned CDK CLI from package.json/package-lock.json.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# node_modules/.bin first: the pinned Node 22 and CDK CLI win over the machine's.
+export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
+export CDK_DISABLE_VERSION_CHECK := true
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+ASSET_STAMP := .build/handler_asset.stamp
+ASSET_SOURCES := $(shell find lambda -type f -not -path '*/__pycache__/*' -not -name '*.pyc') \
+	constructs/connect_contact_rules.py tools/handler_asset.py
+
+.PHONY: help deps asset synth test lint demo clean
+help:
+	@echo "make synth  - install everything, build the Lambda asset, synthesize app.py into cdk.out"
+	@echo "make test   - the whole test suite (ruff, unit, synth, cdk-nag, cfn-lint, packaging, lifecycle)"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(VENV)/.installed node_modules/.installed
+
+$(ASSET_STAMP): $(ASSET_SOURCES) $(VENV)/.installed
+	$(BIN)/python tools/handler_asset.py
+	mkdir -p $(dir $@) && touch $@
+
+asset: $(ASSET_STAMP)
+
+synth: deps asset
+	cdk synth --quiet
+	@echo "synthesized: $$(ls cdk.out/*.template.json)"
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: deps asset lint
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf cdk.out .build constructs/connect_contact_defaults/handler_asset

@@ -1,0 +1,221 @@
+"""Limits and validation rules shared by the ContactDefaults construct and its Lambda.
+
+Pure standard library, no I/O: the construct checks these at synth time (for values
+that are not tokens) and the Lambda checks them again at run time, so every limit is
+written once, here. The Lambda asset carries a copy of this file (tools/handler_asset.py).
+
+Error messages name the field, the problem and the limit. They never quote an
+attribute *value* (it may be personal data); they name its key instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+# --- Amazon Connect limits (botocore's Connect model and the API reference) ---
+INSTANCE_ID_MAX_LENGTH = 100
+CONTACT_ID_MAX_LENGTH = 256
+ATTRIBUTE_KEY_MAX_LENGTH = 32_767
+ATTRIBUTE_VALUE_MAX_LENGTH = 32_767
+CONTACT_ATTRIBUTES_MAX_BYTES = 32_768
+"""All keys and values of one contact together, in UTF-8 bytes."""
+ATTRIBUTE_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+EXPIRY_MINUTES_MIN = 1
+EXPIRY_MINUTES_MAX = 2_147_483_647
+"""ValueInteger is a 32-bit integer in the Connect model."""
+
+# --- Limits of this library ---
+INLINE_CONTACT_IDS_MAX = 1_000
+"""ContactSelection.of_ids puts the IDs into the template; more than this belongs in a file."""
+MAX_REQUESTS_PER_SECOND_DEFAULT = 5.0
+
+INSTANCE_ARN_PATTERN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):connect:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):instance/(?P<instance_id>[^/:]+)"
+)
+
+CONTACT_EXPIRY_SEGMENT_ATTRIBUTE = "connect:ContactExpiry"
+CHANNELS_WITH_EXPIRY = frozenset({"EMAIL", "TASK"})
+"""Channels on which connect:ContactExpiry can be set; voice and chat are skipped."""
+
+
+class AttributeMode(str, Enum):
+    """How declared attributes meet values already on a contact."""
+
+    FILL_MISSING = "FILL_MISSING"
+    """Set a key only where it is absent or empty, or still holds the value this resource set before."""
+    OVERWRITE = "OVERWRITE"
+    """Set every declared key to the declared value."""
+
+
+class MissingContactPolicy(str, Enum):
+    """What to do with a selected contact that does not exist."""
+
+    SKIP = "SKIP"
+    """Count it as missing and go on."""
+    FAIL = "FAIL"
+    """Fail the resource."""
+
+
+class ValueRemovalPolicy(str, Enum):
+    """What happens to the values this resource owns when keys, contacts or the resource go away."""
+
+    RETAIN = "RETAIN"
+    DESTROY = "DESTROY"
+    """Set them to "" (Connect has no delete) where the contact still holds the value set before."""
+
+
+class Prop:
+    """Property names of Custom::ConnectContactDefaults (the construct-to-Lambda contract).
+
+    CloudFormation delivers every scalar as a string.
+    """
+
+    INSTANCE_ID = "InstanceId"  # bare instance ID
+    REGION = "Region"  # Region of the instance (the stack's unless an ARN named another)
+    CONTACT_IDS = "ContactIds"  # list of contact IDs (ContactSelection.of_ids)
+    ATTRIBUTES = "Attributes"  # map key -> value; may be empty when an expiry is declared
+    MODE = "Mode"  # AttributeMode
+    CONTACT_EXPIRY_MINUTES = "ContactExpiryMinutes"  # optional, whole minutes as a string
+    MISSING_CONTACTS = "MissingContacts"  # MissingContactPolicy
+    REMOVAL_POLICY = "RemovalPolicy"  # ValueRemovalPolicy
+    MAX_REQUESTS_PER_SECOND = "MaxRequestsPerSecond"  # number as a string
+
+
+class Result:
+    """Keys of the custom resource's response Data."""
+
+    UPDATED = "Updated"
+    UNCHANGED = "Unchanged"
+    MISSING = "Missing"
+    FAILED = "Failed"
+    EXPIRY_SKIPPED = "ExpirySkipped"
+
+
+class RuleViolation(ValueError):
+    """A value breaks one of the rules: the message names the field, the problem and the limit."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class InstanceArn:
+    partition: str
+    region: str
+    account: str
+    instance_id: str
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """A short, quoted rendering of an identifier for error messages (never for attribute values)."""
+    text = value if len(value) <= limit else value[:limit] + "..."
+    return repr(text)
+
+
+def check_instance_id(instance_id: str, field: str = "instance_id") -> None:
+    if instance_id.startswith("arn:"):
+        raise RuleViolation(field, f"{_shown(instance_id)} is an ARN; pass the bare instance ID, or use instance_arn")
+    if not 1 <= len(instance_id) <= INSTANCE_ID_MAX_LENGTH:
+        raise RuleViolation(
+            field, f"{_shown(instance_id)} has {len(instance_id)} characters; it must have 1 to {INSTANCE_ID_MAX_LENGTH}"
+        )
+
+
+def parse_instance_arn(arn: str, field: str = "instance_arn") -> InstanceArn:
+    match = INSTANCE_ARN_PATTERN.fullmatch(arn)
+    if match is None:
+        raise RuleViolation(
+            field, f"{_shown(arn)} is not of the form arn:<partition>:connect:<region>:<account>:instance/<instance-id>"
+        )
+    parsed = InstanceArn(**match.groupdict())
+    check_instance_id(parsed.instance_id, field)
+    return parsed
+
+
+def check_contact_id(contact_id: str, field: str) -> None:
+    if not 1 <= len(contact_id) <= CONTACT_ID_MAX_LENGTH:
+        raise RuleViolation(
+            field, f"{_shown(contact_id)} has {len(contact_id)} characters; a contact ID has 1 to {CONTACT_ID_MAX_LENGTH}"
+        )
+
+
+def check_contact_ids(contact_ids: Iterable[str], field: str = "contacts") -> list[str]:
+    """Checks a list of contact IDs and returns it: at least one, each 1-256 characters, no duplicates."""
+    seen: dict[str, int] = {}
+    ids = list(contact_ids)
+    for position, contact_id in enumerate(ids):
+        check_contact_id(contact_id, f"{field}[{position}]")
+        if contact_id in seen:
+            raise RuleViolation(
+                f"{field}[{position}]", f"{_shown(contact_id)} duplicates {field}[{seen[contact_id]}]; list each contact once"
+            )
+        seen[contact_id] = position
+    if not ids:
+        raise RuleViolation(field, "selects no contact; select at least one")
+    return ids
+
+
+def check_inline_contact_count(count: int, field: str = "contacts") -> None:
+    if count > INLINE_CONTACT_IDS_MAX:
+        raise RuleViolation(
+            field,
+            f"{count} contact IDs given inline; ContactSelection.of_ids takes at most {INLINE_CONTACT_IDS_MAX}: "
+            "use ContactSelection.from_file for more",
+        )
+
+
+def attributes_size_bytes(attributes: Mapping[str, str]) -> int:
+    """UTF-8 bytes of all keys and values together: what Connect's 32,768-byte limit counts."""
+    return sum(len(key.encode("utf-8")) + len(value.encode("utf-8")) for key, value in attributes.items())
+
+
+def check_attribute_key(key: str, field: str = "attributes") -> None:
+    if not 1 <= len(key) <= ATTRIBUTE_KEY_MAX_LENGTH:
+        raise RuleViolation(
+            field, f"key {_shown(key)} has {len(key)} characters; a key has 1 to {ATTRIBUTE_KEY_MAX_LENGTH}"
+        )
+    if ATTRIBUTE_KEY_PATTERN.fullmatch(key) is None:
+        raise RuleViolation(
+            field, f"key {_shown(key)} has characters outside [A-Za-z0-9_-]; keys may hold only letters, digits, _ and -"
+        )
+
+
+def check_attributes(attributes: Mapping[str, str], field: str = "attributes") -> None:
+    """Keys 1-32,767 characters of [A-Za-z0-9_-]; values 0-32,767 characters; 32,768 UTF-8 bytes in all."""
+    for key, value in attributes.items():
+        check_attribute_key(key, field)
+        if not isinstance(value, str):
+            raise RuleViolation(field, f"the value of key {_shown(key)} is a {type(value).__name__}; values are strings")
+        if len(value) > ATTRIBUTE_VALUE_MAX_LENGTH:
+            raise RuleViolation(
+                field,
+                f"the value of key {_shown(key)} has {len(value)} characters; a value has at most {ATTRIBUTE_VALUE_MAX_LENGTH}",
+            )
+    size = attributes_size_bytes(attributes)
+    if size > CONTACT_ATTRIBUTES_MAX_BYTES:
+        raise RuleViolation(
+            field,
+            f"keys and values take {size} UTF-8 bytes together; a contact holds at most {CONTACT_ATTRIBUTES_MAX_BYTES}",
+        )
+
+
+def check_expiry_minutes(minutes: int, field: str = "contact_expiry") -> None:
+    if not EXPIRY_MINUTES_MIN <= minutes <= EXPIRY_MINUTES_MAX:
+        raise RuleViolation(
+            field, f"{minutes} minutes is out of range; it must be {EXPIRY_MINUTES_MIN} to {EXPIRY_MINUTES_MAX} minutes"
+        )
+
+
+def check_something_declared(has_attributes: bool, has_expiry: bool, field: str = "attributes") -> None:
+    if not has_attributes and not has_expiry:
+        raise RuleViolation(field, "nothing is declared; give attributes, contact_expiry, or both")
+
+
+def check_max_requests_per_second(rate: float, field: str = "max_requests_per_second") -> None:
+    if not rate > 0:
+        raise RuleViolation(field, f"{rate} is not a rate; it must be greater than 0 requests per second")

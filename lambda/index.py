@@ -1,0 +1,1 @@
+"""Lambda entry point of Custom::ConnectContactDefaults (placeholder until the reconcile handler lands)."""
