@@ -16,6 +16,7 @@ Usage: python tools/handler_asset.py [DEST]  (default: the construct package's h
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,8 @@ LAMBDA_SOURCE = ROOT / "lambda"
 RULES_MODULE = ROOT / "constructs" / "connect_contact_rules.py"
 REQUIREMENTS = LAMBDA_SOURCE / "requirements.txt"
 DEFAULT_DEST = ROOT / "constructs" / "connect_contact_defaults" / "handler_asset"
-DEPS_CACHE = ROOT / ".build" / "handler-deps"
+DEPS_CACHE = Path(os.environ.get("HANDLER_DEPS_CACHE", ROOT / ".build" / "handler-deps"))
+"""Overridable so that a second checkout (the asset-hash test) can reuse the first one's download."""
 
 LAMBDA_PLATFORM = ["--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.14"]
 BOTOCORE_SERVICES_KEPT = frozenset({"connect", "s3", "lambda", "events", "logs", "sts"})
