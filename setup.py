@@ -20,7 +20,7 @@ class BuildPyWithHandlerAsset(build_py):
         if getattr(self, "editable_mode", False):
             return  # an editable install uses constructs/connect_contact_defaults/handler_asset (make asset)
         sys.path.insert(0, str(ROOT / "tools"))
-        from handler_asset import build_handler_asset
+        from handler_asset import build_handler_asset  # noqa: PLC0415 (tools/ is on sys.path only here)
 
         build_handler_asset(Path(self.build_lib) / "connect_contact_defaults" / "handler_asset")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 # --- Amazon Connect limits (botocore's Connect model and the API reference) ---
 INSTANCE_ID_MAX_LENGTH = 100
@@ -41,7 +41,7 @@ CHANNELS_WITH_EXPIRY = frozenset({"EMAIL", "TASK"})
 """Channels on which connect:ContactExpiry can be set; voice and chat are skipped."""
 
 
-class AttributeMode(str, Enum):
+class AttributeMode(StrEnum):
     """How declared attributes meet values already on a contact."""
 
     FILL_MISSING = "FILL_MISSING"
@@ -50,7 +50,7 @@ class AttributeMode(str, Enum):
     """Set every declared key to the declared value."""
 
 
-class MissingContactPolicy(str, Enum):
+class MissingContactPolicy(StrEnum):
     """What to do with a selected contact that does not exist."""
 
     SKIP = "SKIP"
@@ -59,7 +59,7 @@ class MissingContactPolicy(str, Enum):
     """Fail the resource."""
 
 
-class ValueRemovalPolicy(str, Enum):
+class ValueRemovalPolicy(StrEnum):
     """What happens to the values this resource owns when keys, contacts or the resource go away."""
 
     RETAIN = "RETAIN"
@@ -122,7 +122,8 @@ def check_instance_id(instance_id: str, field: str = "instance_id") -> None:
         raise RuleViolation(field, f"{_shown(instance_id)} is an ARN; pass the bare instance ID, or use instance_arn")
     if not 1 <= len(instance_id) <= INSTANCE_ID_MAX_LENGTH:
         raise RuleViolation(
-            field, f"{_shown(instance_id)} has {len(instance_id)} characters; it must have 1 to {INSTANCE_ID_MAX_LENGTH}"
+            field,
+            f"{_shown(instance_id)} has {len(instance_id)} characters; it must have 1 to {INSTANCE_ID_MAX_LENGTH}",
         )
 
 
@@ -140,7 +141,8 @@ def parse_instance_arn(arn: str, field: str = "instance_arn") -> InstanceArn:
 def check_contact_id(contact_id: str, field: str) -> None:
     if not 1 <= len(contact_id) <= CONTACT_ID_MAX_LENGTH:
         raise RuleViolation(
-            field, f"{_shown(contact_id)} has {len(contact_id)} characters; a contact ID has 1 to {CONTACT_ID_MAX_LENGTH}"
+            field,
+            f"{_shown(contact_id)} has {len(contact_id)} characters; a contact ID has 1 to {CONTACT_ID_MAX_LENGTH}",
         )
 
 
@@ -152,7 +154,8 @@ def check_contact_ids(contact_ids: Iterable[str], field: str = "contacts") -> li
         check_contact_id(contact_id, f"{field}[{position}]")
         if contact_id in seen:
             raise RuleViolation(
-                f"{field}[{position}]", f"{_shown(contact_id)} duplicates {field}[{seen[contact_id]}]; list each contact once"
+                f"{field}[{position}]",
+                f"{_shown(contact_id)} duplicates {field}[{seen[contact_id]}]; list each contact once",
             )
         seen[contact_id] = position
     if not ids:
@@ -181,7 +184,8 @@ def check_attribute_key(key: str, field: str = "attributes") -> None:
         )
     if ATTRIBUTE_KEY_PATTERN.fullmatch(key) is None:
         raise RuleViolation(
-            field, f"key {_shown(key)} has characters outside [A-Za-z0-9_-]; keys may hold only letters, digits, _ and -"
+            field,
+            f"key {_shown(key)} has characters outside [A-Za-z0-9_-]; keys may hold only letters, digits, _ and -",
         )
 
 
@@ -190,7 +194,9 @@ def check_attributes(attributes: Mapping[str, str], field: str = "attributes") -
     for key, value in attributes.items():
         check_attribute_key(key, field)
         if not isinstance(value, str):
-            raise RuleViolation(field, f"the value of key {_shown(key)} is a {type(value).__name__}; values are strings")
+            raise RuleViolation(
+                field, f"the value of key {_shown(key)} is a {type(value).__name__}; values are strings"
+            )
         if len(value) > ATTRIBUTE_VALUE_MAX_LENGTH:
             raise RuleViolation(
                 field,

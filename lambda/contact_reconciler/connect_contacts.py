@@ -1,0 +1,142 @@
+"""The Amazon Connect calls the reconciler makes, with its retries and its request budget.
+
+botocore's own retries are switched off (total_max_attempts=1) so that every attempt, retries
+included, is paced by the one RequestPacer. Throttling is any HTTP 429 whatever the error code
+(UpdateContactAttributes does not model ThrottlingException); 429, 5xx and connection errors are
+retried with capped exponential backoff and full jitter while the deadline allows.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+from connect_contact_rules import CONTACT_EXPIRY_SEGMENT_ATTRIBUTE
+
+from .request_pacer import Deadline, OutOfTime, RequestPacer
+
+BACKOFF_BASE_SECONDS = 0.1
+BACKOFF_CAP_SECONDS = 5.0
+
+
+class ContactNotFound(Exception):
+    """Connect answered ResourceNotFoundException for the contact."""
+
+
+class ConnectCallFailed(Exception):
+    """A call failed for a reason retrying cannot fix. The message holds the operation and error code only."""
+
+    def __init__(self, operation: str, code: str, status: int | None) -> None:
+        super().__init__(f"{operation} failed: {code} (HTTP {status})")
+        self.operation = operation
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ContactDescription:
+    channel: str
+    expiry_minutes: int | None
+
+
+@dataclass
+class CallCounts:
+    calls: int = 0
+    throttled: int = 0
+    server_errors: int = 0
+
+
+def expiry_segment_attributes(minutes: int) -> dict[str, Any]:
+    return {CONTACT_EXPIRY_SEGMENT_ATTRIBUTE: {"ValueMap": {"ExpiryDuration": {"ValueInteger": minutes}}}}
+
+
+def read_expiry_minutes(segment_attributes: Mapping[str, Any]) -> int | None:
+    value = segment_attributes.get(CONTACT_EXPIRY_SEGMENT_ATTRIBUTE) or {}
+    duration = (value.get("ValueMap") or {}).get("ExpiryDuration") or {}
+    minutes = duration.get("ValueInteger")
+    return minutes if isinstance(minutes, int) else None
+
+
+class ConnectContacts:
+    """Reads and writes contacts of one Connect instance through a boto3 `connect` client."""
+
+    def __init__(
+        self,
+        client: Any,
+        instance_id: str,
+        pacer: RequestPacer,
+        deadline: Deadline,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._client = client
+        self._instance_id = instance_id
+        self._pacer = pacer
+        self._deadline = deadline
+        self._sleep = sleep
+        self._jitter = jitter
+        self._lock = threading.Lock()
+        self.counts = CallCounts()
+
+    def get_attributes(self, contact_id: str) -> dict[str, str]:
+        response = self._call("get_contact_attributes", InstanceId=self._instance_id, InitialContactId=contact_id)
+        return dict(response.get("Attributes") or {})
+
+    def describe(self, contact_id: str) -> ContactDescription:
+        contact = self._call("describe_contact", InstanceId=self._instance_id, ContactId=contact_id)["Contact"]
+        return ContactDescription(
+            channel=contact.get("Channel", ""),
+            expiry_minutes=read_expiry_minutes(contact.get("SegmentAttributes") or {}),
+        )
+
+    def update_attributes(self, contact_id: str, attributes: Mapping[str, str]) -> None:
+        self._call(
+            "update_contact_attributes",
+            InstanceId=self._instance_id,
+            InitialContactId=contact_id,
+            Attributes=dict(attributes),
+        )
+
+    def update_expiry(self, contact_id: str, minutes: int) -> None:
+        self._call(
+            "update_contact",
+            InstanceId=self._instance_id,
+            ContactId=contact_id,
+            SegmentAttributes=expiry_segment_attributes(minutes),
+        )
+
+    def _count(self, field: str) -> None:
+        with self._lock:
+            setattr(self.counts, field, getattr(self.counts, field) + 1)
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        attempt = 0
+        while True:
+            self._pacer.acquire(self._deadline)
+            self._count("calls")
+            try:
+                return getattr(self._client, operation)(**params)
+            except ClientError as error:
+                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                code = error.response.get("Error", {}).get("Code", "Unknown")
+                if code == "ResourceNotFoundException":
+                    raise ContactNotFound() from None
+                if status == 429:
+                    self._count("throttled")
+                elif status is not None and status >= 500:
+                    self._count("server_errors")
+                else:
+                    raise ConnectCallFailed(operation, code, status) from None
+            except (ConnectionError, HTTPClientError):
+                pass  # the request may not have reached Connect: retry as for a 5xx
+            delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt) * self._jitter()
+            if delay >= self._deadline.remaining():
+                raise OutOfTime(f"{operation} kept failing until the deadline")
+            self._sleep(delay)
+            attempt += 1

@@ -1,0 +1,62 @@
+"""A request budget shared by every worker thread: at most `rate` Connect calls in any one-second window.
+
+Calls are spaced evenly (1/rate apart) rather than let through in bursts, because the quota is
+shared with the production contact center: a burst from a deployment would eat the burst
+capacity its agents and flows rely on. Retries draw from the same budget.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+RATE_HEADROOM = 0.98
+"""Pace at 98% of the budget so that network jitter never puts budget+1 calls into one second at Connect."""
+
+
+class Deadline:
+    """A point on the monotonic clock after which no new work may start."""
+
+    def __init__(self, seconds_from_now: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._at = clock() + seconds_from_now
+
+    def remaining(self) -> float:
+        return self._at - self._clock()
+
+    @property
+    def at(self) -> float:
+        return self._at
+
+
+class OutOfTime(Exception):
+    """The work could not finish before the Lambda's deadline."""
+
+
+class RequestPacer:
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not rate > 0:
+            raise ValueError(f"rate must be greater than 0, got {rate}")
+        self.interval = 1.0 / (rate * RATE_HEADROOM)
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next_slot = float("-inf")
+
+    def acquire(self, deadline: Deadline) -> None:
+        """Blocks until this caller may send one request; raises OutOfTime if that would be past the deadline."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_slot)
+            if slot > deadline.at:
+                raise OutOfTime("the request budget leaves no slot before the deadline")
+            self._next_slot = slot + self.interval
+        wait = slot - now
+        if wait > 0:
+            self._sleep(wait)

@@ -1,0 +1,119 @@
+"""Custom::ConnectContactDefaults properties, parsed and checked at run time.
+
+CloudFormation hands every scalar over as a string ("5", "true"); the rules are the ones the
+construct checks at synth time (connect_contact_rules), applied again here because a
+template can be written by hand or hold values that were tokens at synth time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connect_contact_rules import (
+    MAX_REQUESTS_PER_SECOND_DEFAULT,
+    AttributeMode,
+    MissingContactPolicy,
+    Prop,
+    RuleViolation,
+    ValueRemovalPolicy,
+    check_attributes,
+    check_contact_ids,
+    check_expiry_minutes,
+    check_instance_id,
+    check_max_requests_per_second,
+    check_something_declared,
+)
+
+PHYSICAL_ID_PREFIX = "connect-contact-defaults"
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    instance_id: str
+    region: str
+    contact_ids: tuple[str, ...]
+    attributes: Mapping[str, str]
+    mode: AttributeMode
+    expiry_minutes: int | None
+    missing_contacts: MissingContactPolicy
+    removal_policy: ValueRemovalPolicy
+    max_requests_per_second: float
+
+    def physical_id(self, stack_id: str, logical_id: str) -> str:
+        """Stable across in-place updates; a new instance or Region gives a new ID (a replacement)."""
+        owner = hashlib.sha256(f"{stack_id}/{logical_id}".encode()).hexdigest()[:16]
+        return f"{PHYSICAL_ID_PREFIX}:{self.region}:{self.instance_id}:{owner}"
+
+
+def is_own_physical_id(physical_id: str, spec: ResourceSpec) -> bool:
+    """Whether a physical ID is one this handler issued for this instance (not crhelper's random fallback)."""
+    return physical_id.startswith(f"{PHYSICAL_ID_PREFIX}:{spec.region}:{spec.instance_id}:")
+
+
+def _enum(kind: type[Any], properties: Mapping[str, Any], name: str, default: Any) -> Any:
+    raw = properties.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise RuleViolation(name, f"{str(raw)[:40]!r} is not one of {allowed}") from None
+
+
+def _string(properties: Mapping[str, Any], name: str) -> str:
+    raw = properties.get(name)
+    if not isinstance(raw, str) or raw == "":
+        raise RuleViolation(name, "is required and must be a non-empty string")
+    return raw
+
+
+def parse_resource_spec(properties: Mapping[str, Any], default_region: str) -> ResourceSpec:
+    """Parses ResourceProperties (or OldResourceProperties); raises RuleViolation naming the property."""
+    instance_id = _string(properties, Prop.INSTANCE_ID)
+    check_instance_id(instance_id, Prop.INSTANCE_ID)
+    region = properties.get(Prop.REGION) or default_region
+
+    raw_ids = properties.get(Prop.CONTACT_IDS)
+    if not isinstance(raw_ids, list) or not all(isinstance(item, str) for item in raw_ids):
+        raise RuleViolation(Prop.CONTACT_IDS, "must be a list of contact ID strings")
+    contact_ids = tuple(check_contact_ids(raw_ids, Prop.CONTACT_IDS))
+
+    attributes = properties.get(Prop.ATTRIBUTES) or {}
+    if not isinstance(attributes, Mapping):
+        raise RuleViolation(Prop.ATTRIBUTES, "must be a map of attribute keys to string values")
+    check_attributes(attributes, Prop.ATTRIBUTES)
+
+    expiry_minutes = None
+    raw_expiry = properties.get(Prop.CONTACT_EXPIRY_MINUTES)
+    if raw_expiry not in (None, ""):
+        try:
+            expiry_minutes = int(str(raw_expiry))
+        except ValueError:
+            raise RuleViolation(
+                Prop.CONTACT_EXPIRY_MINUTES, f"{str(raw_expiry)[:40]!r} is not a whole number of minutes"
+            ) from None
+        check_expiry_minutes(expiry_minutes, Prop.CONTACT_EXPIRY_MINUTES)
+    check_something_declared(bool(attributes), expiry_minutes is not None, Prop.ATTRIBUTES)
+
+    raw_rate = properties.get(Prop.MAX_REQUESTS_PER_SECOND)
+    try:
+        rate = float(raw_rate) if raw_rate not in (None, "") else MAX_REQUESTS_PER_SECOND_DEFAULT
+    except (TypeError, ValueError):
+        raise RuleViolation(Prop.MAX_REQUESTS_PER_SECOND, f"{str(raw_rate)[:40]!r} is not a number") from None
+    check_max_requests_per_second(rate, Prop.MAX_REQUESTS_PER_SECOND)
+
+    return ResourceSpec(
+        instance_id=instance_id,
+        region=str(region),
+        contact_ids=contact_ids,
+        attributes=dict(attributes),
+        mode=_enum(AttributeMode, properties, Prop.MODE, AttributeMode.FILL_MISSING),
+        expiry_minutes=expiry_minutes,
+        missing_contacts=_enum(MissingContactPolicy, properties, Prop.MISSING_CONTACTS, MissingContactPolicy.SKIP),
+        removal_policy=_enum(ValueRemovalPolicy, properties, Prop.REMOVAL_POLICY, ValueRemovalPolicy.RETAIN),
+        max_requests_per_second=rate,
+    )

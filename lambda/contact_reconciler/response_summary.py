@@ -1,0 +1,51 @@
+"""What the custom resource answers CloudFormation: Data counts and a failure Reason of at most 256 characters.
+
+The response body must stay under 4,096 bytes whatever the number of contacts, so Data holds
+counts only and the Reason names just the first few contact IDs that fit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from connect_contact_rules import MissingContactPolicy, Result
+
+from .reconcile import ReconcileReport
+
+REASON_MAX_CHARACTERS = 256
+"""crhelper keeps only the last 240 characters of a longer Reason; we never send one."""
+
+
+def response_data(report: ReconcileReport) -> dict[str, str]:
+    return {
+        Result.UPDATED: str(report.updated),
+        Result.UNCHANGED: str(report.unchanged),
+        Result.MISSING: str(report.missing),
+        Result.FAILED: str(report.failed),
+        Result.EXPIRY_SKIPPED: str(report.expiry_skipped),
+    }
+
+
+def _with_first_ids(summary: str, contact_ids: list[str]) -> str:
+    """summary + ' First: a, b, ...' with as many IDs as fit in REASON_MAX_CHARACTERS."""
+    text = summary
+    separator = ". First: "
+    for contact_id in contact_ids:
+        candidate = f"{text}{separator}{contact_id}"
+        if len(candidate) > REASON_MAX_CHARACTERS:
+            break
+        text, separator = candidate, ", "
+    return text[:REASON_MAX_CHARACTERS]
+
+
+def failure_reason(report: ReconcileReport, missing_contacts: MissingContactPolicy) -> str | None:
+    """None when the resource succeeded; otherwise why it failed, how many contacts, and the first IDs."""
+    if report.failed:
+        reasons = Counter(result.reason for result in report.failures).most_common()
+        why = "; ".join(f"{count} {reason}" for reason, count in reasons)
+        summary = f"{report.failed} of {report.total} contacts failed ({why}"[: REASON_MAX_CHARACTERS - 40] + ")"
+        return _with_first_ids(summary, [result.contact_id for result in report.failures])
+    if report.missing and missing_contacts is MissingContactPolicy.FAIL:
+        summary = f"{report.missing} of {report.total} contacts do not exist and missing_contacts is FAIL"
+        return _with_first_ids(summary, report.missing_ids)
+    return None
