@@ -1,6 +1,10 @@
 """The pure reconcile rules: table-driven cases for every branch, and hypothesis properties."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connect_contact_rules import AttributeMode, ValueRemovalPolicy
 from contact_reconciler.contact_plan import (
     ExpiryAction,
     exceeds_contact_limit,
@@ -9,10 +13,6 @@ from contact_reconciler.contact_plan import (
     plan_expiry,
     size_after,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-
-from connect_contact_rules import AttributeMode, ValueRemovalPolicy
 
 FILL = AttributeMode.FILL_MISSING
 OVER = AttributeMode.OVERWRITE

@@ -1,0 +1,75 @@
+"""The request budget: calls spaced 1/rate apart across threads, never past the deadline."""
+
+import itertools
+import threading
+import time
+
+import pytest
+
+from contact_reconciler.request_pacer import RATE_HEADROOM, Deadline, OutOfTime, RequestPacer
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        with self.lock:
+            self.now += seconds
+
+
+def test_requests_are_spaced_evenly_at_the_budget():
+    clock = FakeClock()
+    pacer = RequestPacer(5, clock=clock, sleep=clock.sleep)
+    deadline = Deadline(1000, clock=clock)
+    starts = []
+    for _ in range(11):
+        pacer.acquire(deadline)
+        starts.append(clock.now)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert gaps == pytest.approx([1 / (5 * RATE_HEADROOM)] * 10)
+    # never more than 5 starts in any one-second window
+    assert max(sum(1 for t in starts if s <= t < s + 1) for s in starts) == 5
+
+
+def test_acquire_past_the_deadline_raises_out_of_time():
+    clock = FakeClock()
+    pacer = RequestPacer(1, clock=clock, sleep=clock.sleep)
+    deadline = Deadline(2.5, clock=clock)
+    pacer.acquire(deadline)
+    pacer.acquire(deadline)
+    pacer.acquire(deadline)
+    with pytest.raises(OutOfTime):
+        pacer.acquire(deadline)
+
+
+def test_threads_share_one_budget():
+    pacer = RequestPacer(50)
+    deadline = Deadline(30)
+    starts = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(10):
+            pacer.acquire(deadline)
+            with lock:
+                starts.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    starts.sort()
+    assert len(starts) == 40
+    # 40 calls at 50/s over four threads take at least 39 intervals: the budget is shared, not per thread
+    assert starts[-1] - starts[0] >= 39 / (50 * RATE_HEADROOM) - 0.005
+
+
+def test_rate_must_be_positive():
+    with pytest.raises(ValueError, match="greater than 0"):
+        RequestPacer(0)
