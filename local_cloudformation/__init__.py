@@ -1,0 +1,22 @@
+"""A local stand-in for the CloudFormation side of a custom resource: events, the ResponseURL, the Lambda runtime."""
+
+from .lambda_runner import (
+    Invocation,
+    LambdaRunner,
+    resource_properties,
+    string_properties,
+    synthesized_function_asset,
+)
+from .response_server import ResponseServer
+from .tls import LocalCertificates, make_certificates
+
+__all__ = [
+    "Invocation",
+    "LambdaRunner",
+    "LocalCertificates",
+    "ResponseServer",
+    "make_certificates",
+    "resource_properties",
+    "string_properties",
+    "synthesized_function_asset",
+]

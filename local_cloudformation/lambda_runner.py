@@ -1,0 +1,198 @@
+"""Runs a synthesized custom-resource Lambda the way Lambda would, with CloudFormation-shaped events.
+
+- The handler is loaded from the asset directory `cdk synth` wrote into cdk.out, in a subprocess
+  started with `python -S` (no site-packages): it sees the standard library and the asset only.
+- Events are shaped like CloudFormation's: every scalar property is a string.
+- The ResponseURL points at a local HTTPS server whose certificate is signed by a throwaway CA
+  that the subprocess trusts through SSL_CERT_FILE.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .response_server import ResponseServer
+
+STACK_ID = (
+    "arn:aws:cloudformation:eu-west-2:123456789012:stack/ContactDefaultsExample/4f1c2d30-0000-11ef-0000-0a1b2c3d4e5f"
+)
+RESOURCE_TYPE = "Custom::ConnectContactDefaults"
+SERVICE_TOKEN = "arn:aws:lambda:eu-west-2:123456789012:function:ContactDefaultsFunction"
+
+# The subprocess: put the asset first on sys.path (as Lambda's /var/task), build a context, call the handler.
+RUNNER = r"""
+import json, logging, os, sys, time
+# Lambda's Python runtime installs a handler on the root logger; crhelper only sets its level.
+logging.basicConfig(stream=sys.stdout, format="[%(levelname)s] %(name)s: %(message)s")
+sys.path.insert(0, os.environ["ASSET_DIR"])
+deadline = time.monotonic() + float(os.environ["FUNCTION_TIMEOUT_SECONDS"])
+class Context:
+    function_name = "ContactDefaultsFunction"
+    aws_request_id = "req-" + os.environ["INVOCATION"]
+    log_group_name = "/aws/lambda/ContactDefaultsFunction"
+    log_stream_name = "2026/11/22/[$LATEST]0123456789abcdef"
+    invoked_function_arn = "arn:aws:lambda:eu-west-2:123456789012:function:ContactDefaultsFunction"
+    memory_limit_in_mb = 256
+    def get_remaining_time_in_millis(self):
+        return max(0, int((deadline - time.monotonic()) * 1000))
+event = json.loads(sys.stdin.read())
+import index
+index.handler(event, Context())
+import botocore, crhelper
+print("LOADED " + json.dumps({"botocore": botocore.__file__, "crhelper": crhelper.__file__, "index": index.__file__}))
+"""
+
+
+def string_properties(value: Any) -> Any:
+    """CloudFormation hands every scalar to a custom resource as a string."""
+    if isinstance(value, dict):
+        return {key: string_properties(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [string_properties(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def resource_properties(
+    instance_id: str,
+    contact_ids: list[str],
+    attributes: dict[str, str] | None = None,
+    *,
+    mode: str = "FILL_MISSING",
+    expiry_minutes: int | None = None,
+    missing_contacts: str = "SKIP",
+    removal_policy: str = "RETAIN",
+    max_requests_per_second: float = 50,
+    region: str = "eu-west-2",
+) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "ServiceToken": SERVICE_TOKEN,
+        "InstanceId": instance_id,
+        "Region": region,
+        "ContactIds": contact_ids,
+        "Attributes": attributes or {},
+        "Mode": mode,
+        "MissingContacts": missing_contacts,
+        "RemovalPolicy": removal_policy,
+        "MaxRequestsPerSecond": max_requests_per_second,
+    }
+    if expiry_minutes is not None:
+        properties["ContactExpiryMinutes"] = expiry_minutes
+    return string_properties(properties)
+
+
+@dataclass
+class Invocation:
+    response: dict[str, Any]
+    """The one response body CloudFormation received."""
+    logs: str
+    event: dict[str, Any]
+    loaded: dict[str, str]
+    """Where botocore, crhelper and index were imported from, as the subprocess saw it."""
+
+    @property
+    def status(self) -> str:
+        return self.response["Status"]
+
+    @property
+    def data(self) -> dict[str, str]:
+        return self.response.get("Data") or {}
+
+    @property
+    def physical_id(self) -> str:
+        return self.response["PhysicalResourceId"]
+
+
+class LambdaRunner:
+    """Sends CloudFormation-shaped events to the handler in the synthesized asset directory."""
+
+    def __init__(self, asset_dir: Path, endpoint_url: str, responses: ResponseServer, ca_file: Path) -> None:
+        self.asset_dir = asset_dir
+        self.endpoint_url = endpoint_url
+        self.responses = responses
+        self.ca_file = ca_file
+        self.all_logs: list[str] = []
+        self.all_events: list[dict[str, Any]] = []
+        self._count = 0
+
+    def event(
+        self,
+        request_type: str,
+        properties: dict[str, Any],
+        *,
+        old_properties: dict[str, Any] | None = None,
+        physical_id: str | None = None,
+        logical_id: str = "GreetingDefaults1A2B3C4D",
+    ) -> dict[str, Any]:
+        key, url = self.responses.new_url()
+        event: dict[str, Any] = {
+            "RequestType": request_type,
+            "ServiceToken": SERVICE_TOKEN,
+            "ResponseURL": url,
+            "StackId": STACK_ID,
+            "RequestId": key,
+            "LogicalResourceId": logical_id,
+            "ResourceType": RESOURCE_TYPE,
+            "ResourceProperties": properties,
+        }
+        if old_properties is not None:
+            event["OldResourceProperties"] = old_properties
+        if physical_id is not None:
+            event["PhysicalResourceId"] = physical_id
+        return event
+
+    def send(self, event: dict[str, Any], *, timeout_seconds: float = 60.0, region: str = "eu-west-2") -> Invocation:
+        self._count += 1
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "ASSET_DIR": str(self.asset_dir),
+            "FUNCTION_TIMEOUT_SECONDS": str(timeout_seconds),
+            "INVOCATION": str(self._count),
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL_CONNECT": self.endpoint_url,
+            "AWS_LAMBDA_FUNCTION_NAME": "ContactDefaultsFunction",
+            "SSL_CERT_FILE": str(self.ca_file),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        completed = subprocess.run(
+            [sys.executable, "-S", "-c", RUNNER],
+            input=json.dumps(event),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_seconds + 60,
+            check=False,
+        )
+        logs = completed.stdout + completed.stderr
+        self.all_logs.append(logs)
+        self.all_events.append(event)
+        assert completed.returncode == 0, logs
+        responses = self.responses.responses.get(event["RequestId"], [])
+        assert len(responses) == 1, f"expected exactly one response, got {len(responses)}\n{logs}"
+        loaded = {}
+        for line in completed.stdout.splitlines():
+            if line.startswith("LOADED "):
+                loaded = json.loads(line[len("LOADED ") :])
+        return Invocation(responses[0], logs, event, loaded)
+
+
+def synthesized_function_asset(cdk_out: Path) -> Path:
+    """The asset directory of the stack's one Lambda function, from the template's asset metadata."""
+    paths = []
+    for template_file in cdk_out.glob("*.template.json"):
+        template = json.loads(template_file.read_text())
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::Lambda::Function":
+                paths.append(cdk_out / resource["Metadata"]["aws:asset:path"])
+    assert len(paths) == 1, paths
+    return paths[0]
