@@ -1,0 +1,216 @@
+"""ConnectEmulator: the Python API, and the order in which a request is handled.
+
+Per request: route (from the model) -> latency -> the operation's token bucket (429) ->
+injected fault (429/500) -> validation (400) -> the operation on the contact store
+(404/400/200) -> a record in the request log. Nothing is changed before the last step.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from connect_emulator.contact_store import ContactSnapshot, ContactStore, SeedContact, expiry_minutes_of
+from connect_emulator.errors import ApiError, internal_error, throttled, unknown_operation
+from connect_emulator.quotas import DEFAULT_BURST, DEFAULT_RATE, Clock, Fault, FaultInjector, Quotas
+from connect_emulator.request_log import RequestLog, RequestRecord, region_from_authorization
+from connect_emulator.request_validation import service_model, validate_request
+from connect_emulator.server import (
+    EmulatorHTTPServer,
+    HttpResponse,
+    RouteTable,
+    error_response,
+    json_response,
+    parse_input,
+    split_target,
+)
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_OPERATION = "UnknownOperation"
+_READ_PREFIXES = ("Describe", "Get", "List", "Search")
+
+Operation = Callable[[Mapping[str, Any], str | None], dict[str, Any]]
+
+
+class ConnectEmulator:
+    """A local Amazon Connect endpoint for contacts: ``with ConnectEmulator() as emulator: ...``."""
+
+    def __init__(
+        self,
+        rate: float = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
+        throttle_share: float = 0.0,
+        error_share: float = 0.0,
+        latency_s: float = 0.0,
+        *,
+        seed: int | None = 0,
+        port: int = 0,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        """``clock`` drives the token buckets only (tests may pass a fake one); port 0 = a free port."""
+        self._port = port
+        self._store = ContactStore()
+        self._operations: dict[str, Operation] = {
+            "DescribeContact": self._describe_contact,
+            "GetContactAttributes": self._get_contact_attributes,
+            "UpdateContactAttributes": self._update_contact_attributes,
+            "UpdateContact": self._update_contact,
+        }
+        self._routes = RouteTable(service_model())
+        self._quotas = Quotas(self._operations, rate, burst, clock)
+        self._faults = FaultInjector(throttle_share, error_share, latency_s, seed)
+        self._log = RequestLog()
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---
+
+    def start(self) -> ConnectEmulator:
+        if self._server is None:
+            self._server = EmulatorHTTPServer(self._port, self._dispatch)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="connect-emulator", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+            server.close_connections()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> ConnectEmulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running: call start() or use it as a context manager")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # --- state ---
+
+    def add_instance(self, instance_id: str) -> None:
+        self._store.add_instance(instance_id)
+
+    def add_contact(self, instance_id: str, contact: SeedContact) -> None:
+        self._store.add_contacts(instance_id, [contact])
+
+    def add_contacts(self, instance_id: str, contacts: Iterable[SeedContact]) -> None:
+        self._store.add_contacts(instance_id, contacts)
+
+    def contact(self, instance_id: str, contact_id: str) -> ContactSnapshot:
+        """A copy of the contact's state; KeyError if there is none."""
+        return self._store.snapshot(instance_id, contact_id)
+
+    def attributes(self, instance_id: str, contact_id: str) -> dict[str, str]:
+        return self._store.snapshot(instance_id, contact_id).attributes
+
+    def expiry_minutes(self, instance_id: str, contact_id: str) -> int | None:
+        return expiry_minutes_of(self._store.snapshot(instance_id, contact_id).segment_attributes)
+
+    # --- quotas, faults, log ---
+
+    def set_quota(self, rate: float | None = None, burst: int | None = None, operation: str | None = None) -> None:
+        """Rate (requests/s, math.inf = unlimited) and burst of one operation, or of all (None); starts full."""
+        self._quotas.set(rate, burst, operation)
+
+    def quota(self, operation: str) -> tuple[float, int]:
+        return self._quotas.quota(operation)
+
+    def set_faults(
+        self,
+        throttle_share: float | None = None,
+        error_share: float | None = None,
+        latency_s: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """None keeps a setting."""
+        self._faults.set(throttle_share, error_share, latency_s, seed)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        return self._log.records()
+
+    def clear_requests(self) -> None:
+        self._log.clear()
+
+    # --- request handling ---
+
+    def _dispatch(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> HttpResponse:
+        arrival = time.monotonic()
+        region = region_from_authorization(headers.get("authorization"))
+        path, query = split_target(target)
+        operation = UNKNOWN_OPERATION
+        is_write = method not in ("GET", "HEAD")
+        params: dict[str, Any] = {}
+        try:
+            match = self._routes.match(method, path)
+            if match is not None:
+                operation = match.route.operation.name
+                is_write = not operation.startswith(_READ_PREFIXES)
+            if self._faults.latency_s > 0:
+                time.sleep(self._faults.latency_s)
+            if match is None or operation not in self._operations:
+                served = ", ".join(self._operations)
+                shown = f"{operation} ({method} {path})" if match is not None else f"{method} {path}"
+                raise unknown_operation(f"The Connect emulator does not serve {shown}; it serves {served}")
+            params = parse_input(match, query, headers, body)
+            if not self._quotas.try_take(operation):
+                raise throttled()
+            fault = self._faults.draw()
+            if fault is Fault.THROTTLE:
+                raise throttled()
+            if fault is Fault.ERROR:
+                raise internal_error("Injected fault: internal service error")
+            validate_request(match.route.operation, params)
+            response = json_response(self._operations[operation](params, region))
+        except ApiError as error:
+            response = error_response(error)
+        except Exception:
+            logger.exception("connect emulator: %s %s failed", method, path)
+            response = error_response(internal_error("The Connect emulator failed; see its log"))
+        contact_id = params.get("ContactId", params.get("InitialContactId"))
+        instance_id = params.get("InstanceId")
+        self._log.append(
+            RequestRecord(
+                time=arrival,
+                operation=operation,
+                instance_id=instance_id if isinstance(instance_id, str) else None,
+                contact_id=contact_id if isinstance(contact_id, str) else None,
+                status=response.status,
+                error_code=response.headers.get("x-amzn-ErrorType"),
+                region=region,
+                is_write=is_write,
+            )
+        )
+        return response
+
+    def _describe_contact(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        return self._store.describe_contact(params["InstanceId"], params["ContactId"], region)
+
+    def _get_contact_attributes(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        return self._store.get_contact_attributes(params["InstanceId"], params["InitialContactId"])
+
+    def _update_contact_attributes(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        self._store.update_contact_attributes(params["InstanceId"], params["InitialContactId"], params["Attributes"])
+        return {}
+
+    def _update_contact(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        self._store.update_contact(params["InstanceId"], params["ContactId"], params)
+        return {}
