@@ -10,8 +10,9 @@ attribute *value* (it may be personal data); they name its key instead.
 
 from __future__ import annotations
 
+import csv
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -76,12 +77,14 @@ class Prop:
     INSTANCE_ID = "InstanceId"  # bare instance ID
     REGION = "Region"  # Region of the instance (the stack's unless an ARN named another)
     CONTACT_IDS = "ContactIds"  # list of contact IDs (ContactSelection.of_ids)
+    CONTACT_FILE = "ContactFile"  # {"Bucket", "Key", "Format"}: an S3 object (ContactSelection.from_file)
     ATTRIBUTES = "Attributes"  # map key -> value; may be empty when an expiry is declared
     MODE = "Mode"  # AttributeMode
     CONTACT_EXPIRY_MINUTES = "ContactExpiryMinutes"  # optional, whole minutes as a string
     MISSING_CONTACTS = "MissingContacts"  # MissingContactPolicy
     REMOVAL_POLICY = "RemovalPolicy"  # ValueRemovalPolicy
     MAX_REQUESTS_PER_SECOND = "MaxRequestsPerSecond"  # number as a string
+    SERVICE_TIMEOUT_SECONDS = "ServiceTimeoutSeconds"  # the custom resource's ServiceTimeout, as a string
 
 
 class Result:
@@ -92,6 +95,18 @@ class Result:
     MISSING = "Missing"
     FAILED = "Failed"
     EXPIRY_SKIPPED = "ExpirySkipped"
+    OLD_SELECTION_UNAVAILABLE = "OldSelectionUnavailable"
+    """Present ("true") when an Update could not read the previous contact file: contacts only it held were left alone."""
+
+
+class ContactFileFormat(StrEnum):
+    LINES = "LINES"
+    """One contact ID a line; blank lines and lines starting with # are ignored."""
+    CSV = "CSV"
+    """A CSV file with a header row that has a ContactId column."""
+
+
+CSV_CONTACT_ID_COLUMN = "ContactId"
 
 
 class RuleViolation(ValueError):
@@ -225,3 +240,72 @@ def check_something_declared(has_attributes: bool, has_expiry: bool, field: str 
 def check_max_requests_per_second(rate: float, field: str = "max_requests_per_second") -> None:
     if not rate > 0:
         raise RuleViolation(field, f"{rate} is not a rate; it must be greater than 0 requests per second")
+
+
+def contact_file_format(file_name: str) -> ContactFileFormat:
+    """A file whose name ends in .csv is read as CSV; any other as one contact ID a line."""
+    return ContactFileFormat.CSV if file_name.lower().endswith(".csv") else ContactFileFormat.LINES
+
+
+def iter_contact_file(lines: Iterable[str], file_format: ContactFileFormat, source: str) -> Iterator[str]:
+    """Yields the contact IDs of a contact file in order, checking each; errors name the line number.
+
+    Streams: it holds one line at a time, so the Lambda can read a 100,000-line file from S3.
+    """
+    if file_format is ContactFileFormat.LINES:
+        for number, line in enumerate(lines, start=1):
+            contact_id = line.strip()
+            if contact_id and not contact_id.startswith("#"):
+                check_contact_id(contact_id, f"{source} line {number}")
+                yield contact_id
+        return
+    rows = csv.reader(lines)
+    header = next(rows, None)
+    if header is None or CSV_CONTACT_ID_COLUMN not in [name.strip().lstrip("\ufeff") for name in header]:
+        raise RuleViolation(f"{source} line 1", f"the CSV header has no {CSV_CONTACT_ID_COLUMN} column")
+    column = [name.strip().lstrip("\ufeff") for name in header].index(CSV_CONTACT_ID_COLUMN)
+    for row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        number = rows.line_num
+        if column >= len(row):
+            raise RuleViolation(f"{source} line {number}", f"the row has no {CSV_CONTACT_ID_COLUMN} value")
+        contact_id = row[column].strip()
+        check_contact_id(contact_id, f"{source} line {number}")
+        yield contact_id
+
+
+def check_contact_file(lines: Iterable[str], file_format: ContactFileFormat, source: str) -> int:
+    """Checks a whole contact file (as the construct does at synth time) and returns its number of contacts.
+
+    Errors name the line: a bad ID length, a duplicate (with the line it repeats), or an empty file.
+    """
+    first_line: dict[str, int] = {}
+    numbered = _NumberedLines(lines)
+    for contact_id in iter_contact_file(numbered, file_format, source):
+        line = numbered.line
+        if contact_id in first_line:
+            raise RuleViolation(
+                f"{source} line {line}",
+                f"{_shown(contact_id)} duplicates line {first_line[contact_id]}; list each contact once",
+            )
+        first_line[contact_id] = line
+    if not first_line:
+        raise RuleViolation(source, "holds no contact ID; a contact file selects at least one contact")
+    return len(first_line)
+
+
+class _NumberedLines:
+    """An iterator over lines that remembers the number of the last line it handed out."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self.line = 0
+
+    def __iter__(self) -> _NumberedLines:
+        return self
+
+    def __next__(self) -> str:
+        text = next(self._lines)
+        self.line += 1
+        return text

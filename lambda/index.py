@@ -1,14 +1,18 @@
 """Lambda entry point of Custom::ConnectContactDefaults: crhelper handles the CloudFormation protocol.
 
 This module is thin glue: it maps crhelper's create/update/delete onto contact_reconciler.lifecycle.
+Work longer than one invocation continues in a fresh asynchronous invocation of this function, with
+a checkpoint in the event; only the invocation that finishes sends CloudFormation its one response.
 It never logs the event, its properties or the ResponseURL (attribute values can be personal data):
 crhelper runs at INFO, where it logs neither.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from functools import cache
 from typing import Any
 
 import boto3
@@ -16,16 +20,37 @@ import botocore
 from botocore.config import Config
 from crhelper import CfnResource
 
-from contact_reconciler.lifecycle import ClientFactory, LifecycleRequest, create_or_update, delete
+from contact_reconciler.checkpoint import CHECKPOINT_EVENT_KEY, Checkpoint
+from contact_reconciler.lifecycle import (
+    HandOff,
+    InvocationTime,
+    LifecycleRequest,
+    LifecycleResult,
+    create_or_update,
+    delete,
+)
 
 MINIMUM_BOTOCORE = (1, 35, 70)
 """The first botocore whose Connect model has SegmentAttributes ValueMap/ValueInteger (connect:ContactExpiry)."""
 RESPONSE_MARGIN_SECONDS = 10.0
-"""Time kept back from the Lambda's remaining time to send the response (crhelper fails at -0.5 s)."""
+"""Time kept back from the Lambda's remaining time to hand off or respond (crhelper answers FAILED at -0.5 s)."""
+RESPONSE_MARGIN_MIN_SECONDS = 1.0
 
 logger = logging.getLogger("contact_reconciler")
 
-helper = CfnResource(json_logging=False, log_level="INFO", boto_level="WARNING", sleep_on_delete=1)
+
+class ContactDefaultsResource(CfnResource):
+    """crhelper's CfnResource, except that an invocation which handed its work on sends no response."""
+
+    handed_off = False
+
+    def _cfn_response(self, event: dict[str, Any]) -> None:
+        if not self.handed_off:
+            super()._cfn_response(event)
+
+
+# sleep_on_delete=1: crhelper then does not sleep; the function's log group outlives the stack (RETAIN).
+helper = ContactDefaultsResource(json_logging=False, log_level="INFO", boto_level="WARNING", sleep_on_delete=1)
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -57,6 +82,12 @@ def connect_client(region: str, max_concurrency: int) -> Any:
     return boto3.client("connect", region_name=region, config=config)
 
 
+@cache
+def s3_client() -> Any:
+    """For contact files: the assets bucket is in the stack's (so this function's) Region."""
+    return boto3.client("s3", config=Config(retries={"mode": "standard"}))
+
+
 def _request(event: dict[str, Any]) -> LifecycleRequest:
     return LifecycleRequest(
         request_type=event["RequestType"],
@@ -69,9 +100,29 @@ def _request(event: dict[str, Any]) -> LifecycleRequest:
     )
 
 
-def _remaining_seconds(context: Any) -> float:
+def _time_available(context: Any) -> InvocationTime:
     remaining = context.get_remaining_time_in_millis() / 1000.0
-    return remaining - min(RESPONSE_MARGIN_SECONDS, remaining * 0.2)
+    margin = min(RESPONSE_MARGIN_SECONDS, max(RESPONSE_MARGIN_MIN_SECONDS, remaining * 0.2))
+    return InvocationTime(remaining - margin)
+
+
+def _checkpoint(event: dict[str, Any]) -> Checkpoint | None:
+    data = event.get(CHECKPOINT_EVENT_KEY)
+    return Checkpoint.from_json(data) if data else None
+
+
+def _finish(event: dict[str, Any], context: Any, outcome: LifecycleResult | HandOff) -> str:
+    """Records the result for crhelper's response, or starts the next invocation and sends no response."""
+    if isinstance(outcome, HandOff):
+        payload = {**event, CHECKPOINT_EVENT_KEY: outcome.checkpoint.to_json()}
+        boto3.client("lambda").invoke(
+            FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=json.dumps(payload).encode()
+        )
+        helper.handed_off = True
+        logger.info("continuing in invocation %d", outcome.checkpoint.invocation)
+    else:
+        helper.Data.update(outcome.data)
+    return outcome.physical_id
 
 
 def _set_physical_id(physical_id: str) -> None:
@@ -80,27 +131,33 @@ def _set_physical_id(physical_id: str) -> None:
 
 @helper.create
 @helper.update
-def create_or_update_resource(
-    event: dict[str, Any], context: Any, client_factory: ClientFactory = connect_client
-) -> str:
-    result = create_or_update(_request(event), _remaining_seconds(context), client_factory, _set_physical_id)
-    helper.Data.update(result.data)
-    return result.physical_id
+def create_or_update_resource(event: dict[str, Any], context: Any) -> str:
+    outcome = create_or_update(
+        _request(event),
+        _time_available(context),
+        connect_client,
+        s3_client,
+        _set_physical_id,
+        checkpoint=_checkpoint(event),
+    )
+    return _finish(event, context, outcome)
 
 
 @helper.delete
-def delete_resource(event: dict[str, Any], context: Any, client_factory: ClientFactory = connect_client) -> str:
+def delete_resource(event: dict[str, Any], context: Any) -> str:
     """Always answers SUCCESS: a failed Delete would leave the stack stuck in DELETE_FAILED."""
     try:
-        result = delete(_request(event), _remaining_seconds(context), client_factory)
+        outcome = delete(
+            _request(event), _time_available(context), connect_client, s3_client, checkpoint=_checkpoint(event)
+        )
+        return _finish(event, context, outcome)
     except Exception as error:
         logger.error("Delete could not run (%s); answering SUCCESS so the stack is not stuck", type(error).__name__)
         return event.get("PhysicalResourceId") or ""
-    helper.Data.update(result.data)
-    return result.physical_id
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
+    helper.handed_off = False
     logger.info(
         "%s %s (%s)", event.get("RequestType"), event.get("LogicalResourceId"), event.get("PhysicalResourceId", "new")
     )

@@ -7,12 +7,15 @@ from .lambda_runner import (
     string_properties,
     synthesized_function_asset,
 )
+from .lambda_service import AsyncInvocation, LambdaService
 from .response_server import ResponseServer
 from .tls import LocalCertificates, make_certificates
 
 __all__ = [
+    "AsyncInvocation",
     "Invocation",
     "LambdaRunner",
+    "LambdaService",
     "LocalCertificates",
     "ResponseServer",
     "make_certificates",

@@ -13,10 +13,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .lambda_service import LambdaService
 from .response_server import ResponseServer
 
 STACK_ID = (
@@ -96,6 +98,10 @@ class Invocation:
     event: dict[str, Any]
     loaded: dict[str, str]
     """Where botocore, crhelper and index were imported from, as the subprocess saw it."""
+    invocation_starts: list[float]
+    """time.monotonic() when each Lambda invocation of this event (1 + hand-offs) started."""
+    hand_offs: list[float]
+    """time.monotonic() when each hand-off's Invoke request reached the Lambda service."""
 
     @property
     def status(self) -> str:
@@ -120,6 +126,7 @@ class LambdaRunner:
         self.ca_file = ca_file
         self.all_logs: list[str] = []
         self.all_events: list[dict[str, Any]] = []
+        self.lambda_service = LambdaService()
         self._count = 0
 
     def event(
@@ -148,7 +155,46 @@ class LambdaRunner:
             event["PhysicalResourceId"] = physical_id
         return event
 
-    def send(self, event: dict[str, Any], *, timeout_seconds: float = 60.0, region: str = "eu-west-2") -> Invocation:
+    def send(
+        self,
+        event: dict[str, Any],
+        *,
+        timeout_seconds: float = 60.0,
+        region: str = "eu-west-2",
+        extra_env: dict[str, str] | None = None,
+    ) -> Invocation:
+        """Runs the event, then every invocation it hands its work on to, one after the other, as Lambda would.
+
+        Asserts that CloudFormation received exactly one response in all.
+        """
+        pending = [event]
+        logs: list[str] = []
+        loaded: dict[str, str] = {}
+        starts: list[float] = []
+        hand_offs: list[float] = []
+        while pending:
+            current = pending.pop(0)
+            starts.append(time.monotonic())
+            completed = self._run_once(current, timeout_seconds, region, extra_env or {})
+            output = completed.stdout + completed.stderr
+            logs.append(output)
+            self.all_logs.append(output)
+            assert completed.returncode == 0, output
+            for line in completed.stdout.splitlines():
+                if line.startswith("LOADED "):
+                    loaded = json.loads(line[len("LOADED ") :])
+            for invocation in self.lambda_service.take_pending():
+                hand_offs.append(invocation.time)
+                pending.append(invocation.payload)
+        self.all_events.append(event)
+        responses = self.responses.responses.get(event["RequestId"], [])
+        joined = "\n".join(logs)
+        assert len(responses) == 1, f"expected exactly one response, got {len(responses)}\n{joined}"
+        return Invocation(responses[0], joined, event, loaded, starts, hand_offs)
+
+    def _run_once(
+        self, event: dict[str, Any], timeout_seconds: float, region: str, extra_env: dict[str, str]
+    ) -> subprocess.CompletedProcess[str]:
         self._count += 1
         env = {
             "PATH": os.environ.get("PATH", ""),
@@ -160,11 +206,13 @@ class LambdaRunner:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_ENDPOINT_URL_CONNECT": self.endpoint_url,
+            "AWS_ENDPOINT_URL_LAMBDA": self.lambda_service.endpoint_url,
             "AWS_LAMBDA_FUNCTION_NAME": "ContactDefaultsFunction",
             "SSL_CERT_FILE": str(self.ca_file),
             "PYTHONDONTWRITEBYTECODE": "1",
+            **extra_env,
         }
-        completed = subprocess.run(
+        return subprocess.run(
             [sys.executable, "-S", "-c", RUNNER],
             input=json.dumps(event),
             env=env,
@@ -173,17 +221,9 @@ class LambdaRunner:
             timeout=timeout_seconds + 60,
             check=False,
         )
-        logs = completed.stdout + completed.stderr
-        self.all_logs.append(logs)
-        self.all_events.append(event)
-        assert completed.returncode == 0, logs
-        responses = self.responses.responses.get(event["RequestId"], [])
-        assert len(responses) == 1, f"expected exactly one response, got {len(responses)}\n{logs}"
-        loaded = {}
-        for line in completed.stdout.splitlines():
-            if line.startswith("LOADED "):
-                loaded = json.loads(line[len("LOADED ") :])
-        return Invocation(responses[0], logs, event, loaded)
+
+    def close(self) -> None:
+        self.lambda_service.close()
 
 
 def synthesized_function_asset(cdk_out: Path) -> Path:

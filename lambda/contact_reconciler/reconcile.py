@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from connect_contact_rules import CONTACT_ATTRIBUTES_MAX_BYTES, AttributeMode, ValueRemovalPolicy
 
@@ -26,11 +28,13 @@ from .contact_plan import (
     plan_expiry,
     size_after,
 )
-from .request_pacer import OutOfTime
+from .request_pacer import Deadline, OutOfTime
 
 logger = logging.getLogger(__name__)
 
 MAX_WORKERS = 32
+IDS_KEPT = 20
+"""Failed and missing contact IDs kept for the Reason and the logs; the counts are always complete."""
 
 
 class Outcome(Enum):
@@ -38,6 +42,8 @@ class Outcome(Enum):
     UNCHANGED = "UNCHANGED"
     MISSING = "MISSING"
     FAILED = "FAILED"
+    INTERRUPTED = "INTERRUPTED"
+    """Ran out of this invocation's time part-way: not finished, so the next invocation does it again."""
 
 
 @dataclass(frozen=True)
@@ -50,15 +56,18 @@ class ContactResult:
 
 @dataclass
 class ReconcileReport:
-    """Counts of outcomes, and the failed and missing contact IDs in the order they were met."""
+    """Counts of outcomes (complete), the first failed and missing contact IDs, and how often each failure reason occurred."""
 
     updated: int = 0
     unchanged: int = 0
     missing: int = 0
     failed: int = 0
     expiry_skipped: int = 0
-    failures: list[ContactResult] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    """(contact ID, reason) of the first IDS_KEPT failed contacts."""
+    failure_reasons: Counter[str] = field(default_factory=Counter)
     missing_ids: list[str] = field(default_factory=list)
+    """The first IDS_KEPT missing contacts."""
 
     def add(self, result: ContactResult) -> None:
         self.expiry_skipped += result.expiry_skipped
@@ -68,14 +77,59 @@ class ReconcileReport:
             self.unchanged += 1
         elif result.outcome is Outcome.MISSING:
             self.missing += 1
-            self.missing_ids.append(result.contact_id)
+            if len(self.missing_ids) < IDS_KEPT:
+                self.missing_ids.append(result.contact_id)
         else:
             self.failed += 1
-            self.failures.append(result)
+            self.failure_reasons[result.reason] += 1
+            if len(self.failures) < IDS_KEPT:
+                self.failures.append((result.contact_id, result.reason))
 
     @property
     def total(self) -> int:
         return self.updated + self.unchanged + self.missing + self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "missing": self.missing,
+            "failed": self.failed,
+            "expirySkipped": self.expiry_skipped,
+            "failures": [list(failure) for failure in self.failures],
+            "failureReasons": dict(self.failure_reasons),
+            "missingIds": self.missing_ids,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReconcileReport:
+        return cls(
+            updated=data["updated"],
+            unchanged=data["unchanged"],
+            missing=data["missing"],
+            failed=data["failed"],
+            expiry_skipped=data["expirySkipped"],
+            failures=[(contact_id, reason) for contact_id, reason in data["failures"]],
+            failure_reasons=Counter(data["failureReasons"]),
+            missing_ids=list(data["missingIds"]),
+        )
+
+
+@dataclass
+class Progress:
+    """Which positions of the ordered selection are finished: all before next_position, and finished_beyond."""
+
+    next_position: int = 0
+    finished_beyond: set[int] = field(default_factory=set)
+
+    def is_finished(self, position: int) -> bool:
+        return position < self.next_position or position in self.finished_beyond
+
+    def finish(self, position: int) -> None:
+        self.finished_beyond.add(position)
+        while self.next_position in self.finished_beyond:
+            self.finished_beyond.remove(self.next_position)
+            self.next_position += 1
 
 
 def reconcile_contact(
@@ -112,7 +166,7 @@ def reconcile_contact(
     except ConnectCallFailed as error:
         return ContactResult(contact_id, Outcome.FAILED, f"{error.operation} {error.code}")
     except OutOfTime:
-        return ContactResult(contact_id, Outcome.FAILED, "not finished before the Lambda timeout")
+        return ContactResult(contact_id, Outcome.INTERRUPTED)
     if changes or expiry is ExpiryAction.SET:
         logger.info(
             "contact %s: set %d key(s) %s%s",
@@ -138,18 +192,37 @@ def reconcile_contacts(
     mode: AttributeMode,
     removal_policy: ValueRemovalPolicy,
     workers: int,
-) -> ReconcileReport:
-    """Works through the contacts with a bounded number in flight, so memory does not grow with the selection."""
-    report = ReconcileReport()
-    in_flight: set[Future[ContactResult]] = set()
-    pending: Iterator[ContactWork] = iter(works)
+    *,
+    report: ReconcileReport,
+    progress: Progress,
+    stop_starting: Deadline,
+) -> bool:
+    """Works through the unfinished contacts in order, at most `workers` in flight, so memory does not grow
+    with the selection. Starts no contact after stop_starting. Returns whether every contact is finished."""
+    complete = True
+    in_flight: dict[Future[ContactResult], int] = {}
+
+    def collect(futures: Iterable[Future[ContactResult]]) -> None:
+        nonlocal complete
+        for future in futures:
+            position = in_flight.pop(future)
+            result = future.result()
+            if result.outcome is Outcome.INTERRUPTED:
+                complete = False
+            else:
+                report.add(result)
+                progress.finish(position)
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="contact") as pool:
-        for work in pending:
-            if len(in_flight) >= workers * 2:
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    report.add(future.result())
-            in_flight.add(pool.submit(reconcile_contact, work, connect, mode, removal_policy))
-        for future in in_flight:
-            report.add(future.result())
-    return report
+        for position, work in enumerate(works):
+            if progress.is_finished(position):
+                continue
+            if stop_starting.remaining() <= 0:
+                complete = False
+                break
+            if len(in_flight) >= workers:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                collect(done)
+            in_flight[pool.submit(reconcile_contact, work, connect, mode, removal_policy)] = position
+        collect(list(in_flight))
+    return complete

@@ -15,6 +15,7 @@ from typing import Any
 from connect_contact_rules import (
     MAX_REQUESTS_PER_SECOND_DEFAULT,
     AttributeMode,
+    ContactFileFormat,
     MissingContactPolicy,
     Prop,
     RuleViolation,
@@ -28,6 +29,19 @@ from connect_contact_rules import (
 )
 
 PHYSICAL_ID_PREFIX = "connect-contact-defaults"
+SERVICE_TIMEOUT_DEFAULT_SECONDS = 3600
+"""CloudFormation's default (and maximum) ServiceTimeout for a custom resource."""
+
+
+@dataclass(frozen=True)
+class ContactFile:
+    bucket: str
+    key: str
+    file_format: ContactFileFormat
+
+    @property
+    def source(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
 
 
 @dataclass(frozen=True)
@@ -35,12 +49,15 @@ class ResourceSpec:
     instance_id: str
     region: str
     contact_ids: tuple[str, ...]
+    """The inline selection; empty when the selection is a contact file."""
+    contact_file: ContactFile | None
     attributes: Mapping[str, str]
     mode: AttributeMode
     expiry_minutes: int | None
     missing_contacts: MissingContactPolicy
     removal_policy: ValueRemovalPolicy
     max_requests_per_second: float
+    service_timeout_seconds: int = SERVICE_TIMEOUT_DEFAULT_SECONDS
 
     def physical_id(self, stack_id: str, logical_id: str) -> str:
         """Stable across in-place updates; a new instance or Region gives a new ID (a replacement)."""
@@ -77,10 +94,7 @@ def parse_resource_spec(properties: Mapping[str, Any], default_region: str) -> R
     check_instance_id(instance_id, Prop.INSTANCE_ID)
     region = properties.get(Prop.REGION) or default_region
 
-    raw_ids = properties.get(Prop.CONTACT_IDS)
-    if not isinstance(raw_ids, list) or not all(isinstance(item, str) for item in raw_ids):
-        raise RuleViolation(Prop.CONTACT_IDS, "must be a list of contact ID strings")
-    contact_ids = tuple(check_contact_ids(raw_ids, Prop.CONTACT_IDS))
+    contact_ids, contact_file = _selection(properties)
 
     attributes = properties.get(Prop.ATTRIBUTES) or {}
     if not isinstance(attributes, Mapping):
@@ -106,14 +120,39 @@ def parse_resource_spec(properties: Mapping[str, Any], default_region: str) -> R
         raise RuleViolation(Prop.MAX_REQUESTS_PER_SECOND, f"{str(raw_rate)[:40]!r} is not a number") from None
     check_max_requests_per_second(rate, Prop.MAX_REQUESTS_PER_SECOND)
 
+    raw_timeout = properties.get(Prop.SERVICE_TIMEOUT_SECONDS)
+    try:
+        service_timeout = int(str(raw_timeout)) if raw_timeout not in (None, "") else SERVICE_TIMEOUT_DEFAULT_SECONDS
+    except ValueError:
+        raise RuleViolation(Prop.SERVICE_TIMEOUT_SECONDS, f"{str(raw_timeout)[:40]!r} is not whole seconds") from None
+    if not 1 <= service_timeout <= SERVICE_TIMEOUT_DEFAULT_SECONDS:
+        raise RuleViolation(Prop.SERVICE_TIMEOUT_SECONDS, f"{service_timeout} s is out of range; it must be 1 to 3600")
+
     return ResourceSpec(
         instance_id=instance_id,
         region=str(region),
         contact_ids=contact_ids,
+        contact_file=contact_file,
         attributes=dict(attributes),
         mode=_enum(AttributeMode, properties, Prop.MODE, AttributeMode.FILL_MISSING),
         expiry_minutes=expiry_minutes,
         missing_contacts=_enum(MissingContactPolicy, properties, Prop.MISSING_CONTACTS, MissingContactPolicy.SKIP),
         removal_policy=_enum(ValueRemovalPolicy, properties, Prop.REMOVAL_POLICY, ValueRemovalPolicy.RETAIN),
         max_requests_per_second=rate,
+        service_timeout_seconds=service_timeout,
     )
+
+
+def _selection(properties: Mapping[str, Any]) -> tuple[tuple[str, ...], ContactFile | None]:
+    raw_ids = properties.get(Prop.CONTACT_IDS)
+    raw_file = properties.get(Prop.CONTACT_FILE)
+    if (raw_ids is None) == (raw_file is None):
+        raise RuleViolation(Prop.CONTACT_IDS, f"give exactly one of {Prop.CONTACT_IDS} and {Prop.CONTACT_FILE}")
+    if raw_file is not None:
+        if not isinstance(raw_file, Mapping) or not raw_file.get("Bucket") or not raw_file.get("Key"):
+            raise RuleViolation(Prop.CONTACT_FILE, "must be a map with Bucket and Key")
+        file_format = _enum(ContactFileFormat, raw_file, "Format", ContactFileFormat.LINES)
+        return (), ContactFile(str(raw_file["Bucket"]), str(raw_file["Key"]), file_format)
+    if not isinstance(raw_ids, list) or not all(isinstance(item, str) for item in raw_ids):
+        raise RuleViolation(Prop.CONTACT_IDS, "must be a list of contact ID strings")
+    return tuple(check_contact_ids(raw_ids, Prop.CONTACT_IDS)), None

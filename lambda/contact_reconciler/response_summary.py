@@ -6,8 +6,6 @@ counts only and the Reason names just the first few contact IDs that fit.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from connect_contact_rules import MissingContactPolicy, Result
 
 from .reconcile import ReconcileReport
@@ -41,10 +39,9 @@ def _with_first_ids(summary: str, contact_ids: list[str]) -> str:
 def failure_reason(report: ReconcileReport, missing_contacts: MissingContactPolicy) -> str | None:
     """None when the resource succeeded; otherwise why it failed, how many contacts, and the first IDs."""
     if report.failed:
-        reasons = Counter(result.reason for result in report.failures).most_common()
-        why = "; ".join(f"{count} {reason}" for reason, count in reasons)
+        why = "; ".join(f"{count} {reason}" for reason, count in report.failure_reasons.most_common())
         summary = f"{report.failed} of {report.total} contacts failed ({why}"[: REASON_MAX_CHARACTERS - 40] + ")"
-        return _with_first_ids(summary, [result.contact_id for result in report.failures])
+        return _with_first_ids(summary, [contact_id for contact_id, _ in report.failures])
     if report.missing and missing_contacts is MissingContactPolicy.FAIL:
         summary = f"{report.missing} of {report.total} contacts do not exist and missing_contacts is FAIL"
         return _with_first_ids(summary, report.missing_ids)
