@@ -1,0 +1,130 @@
+"""The example app (app.py): template snapshot, fine-grained assertions, and a real `cdk synth`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+from contact_defaults_testing import ASSET_HASH, NODE_BIN, ROOT, lambda_function, read_json, run_tool
+from syrupy.extensions.json import JSONSnapshotExtension
+
+import app as example
+from connect_contact_rules import Prop
+
+
+def example_stack(context: dict[str, Any] | None = None) -> Any:
+    return example.build_app(context).node.find_child(example.STACK_NAME)
+
+
+def normalise_asset_hashes(data: Any, path: Any) -> Any:
+    """Asset hashes change with the handler's code: the snapshot shows where they are, not what."""
+    if isinstance(data, str) and ASSET_HASH.search(data):
+        return ASSET_HASH.sub("<asset-hash>", data)
+    return data
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return Template.from_stack(example_stack())
+
+
+def test_template_snapshot(template, snapshot):
+    assert template.to_json() == snapshot.use_extension(JSONSnapshotExtension)(matcher=normalise_asset_hashes)
+
+
+def test_snapshot_normalises_the_asset_key(template):
+    key = lambda_function(template.to_json())["Properties"]["Code"]["S3Key"]
+    assert ASSET_HASH.fullmatch(key.removesuffix(".zip")), key
+    assert normalise_asset_hashes(key, None) == "<asset-hash>.zip"
+
+
+def test_one_function_with_its_settings(template):
+    template.resource_count_is("AWS::Lambda::Function", 1)
+    template.resource_count_is("Custom::ConnectContactDefaults", 1)
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "Handler": "index.handler",
+            "Timeout": 900,
+            "MemorySize": 256,
+            "LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("^ConnectContactDefaultsHandlerLogGroup")}},
+        },
+    )
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 90})
+
+
+def test_custom_resource_properties(template):
+    template.has_resource_properties(
+        "Custom::ConnectContactDefaults",
+        {
+            "ServiceToken": {"Fn::GetAtt": [Match.string_like_regexp("^ConnectContactDefaultsHandlerFunction"), "Arn"]},
+            "ServiceTimeout": "1800",
+            Prop.INSTANCE_ID: example.PLACEHOLDER_INSTANCE_ID,
+            Prop.REGION: {"Ref": "AWS::Region"},
+            Prop.CONTACT_IDS: list(example.PLACEHOLDER_CONTACT_IDS),
+            Prop.ATTRIBUTES: {"greetingPlayed": "false", "preferredLanguage": "en-GB"},
+            Prop.MODE: "FILL_MISSING",
+            Prop.CONTACT_EXPIRY_MINUTES: "10080",
+            Prop.MISSING_CONTACTS: "SKIP",
+            Prop.REMOVAL_POLICY: "RETAIN",
+            Prop.MAX_REQUESTS_PER_SECOND: "5",
+            Prop.SERVICE_TIMEOUT_SECONDS: "1800",
+        },
+    )
+
+
+def test_outputs_are_the_three_counts(template):
+    outputs = template.to_json()["Outputs"]
+    (logical_id,) = template.find_resources("Custom::ConnectContactDefaults")
+    assert {name: outputs[name]["Value"] for name in ("UpdatedContacts", "UnchangedContacts", "MissingContacts")} == {
+        "UpdatedContacts": {"Fn::GetAtt": [logical_id, "Updated"]},
+        "UnchangedContacts": {"Fn::GetAtt": [logical_id, "Unchanged"]},
+        "MissingContacts": {"Fn::GetAtt": [logical_id, "Missing"]},
+    }
+
+
+def test_context_chooses_instance_and_contacts():
+    template = Template.from_stack(example_stack({"instanceId": "my-instance", "contactIds": "c-1, c-2,c-3"}))
+    template.has_resource_properties(
+        "Custom::ConnectContactDefaults", {Prop.INSTANCE_ID: "my-instance", Prop.CONTACT_IDS: ["c-1", "c-2", "c-3"]}
+    )
+
+
+def test_without_contact_defaults_is_the_same_stack_minus_the_construct():
+    template = Template.from_stack(example_stack({"withoutContactDefaults": "true"})).to_json()
+    assert template.get("Resources", {}) == {}
+    assert "Outputs" not in template
+    assert template["Description"] == "Example of ContactDefaults (cdk-connect-contact-defaults)"
+
+
+def test_cdk_synth_through_the_pinned_cli(tmp_path):
+    out = tmp_path / "cdk.out"
+    run_tool(
+        [
+            NODE_BIN / "cdk",
+            "synth",
+            "--quiet",
+            "--no-notices",
+            "--output",
+            out,
+            "-c",
+            "instanceId=ffffffff-1111-2222-3333-444444444444",
+            "-c",
+            "contactIds=a,b,c",
+        ],
+        cwd=ROOT,
+    )
+    template = read_json(out / f"{example.STACK_NAME}.template.json")
+    types = [resource["Type"] for resource in template["Resources"].values()]
+    assert types.count("AWS::Lambda::Function") == 1
+    assert types.count("Custom::ConnectContactDefaults") == 1
+    (resource,) = [r for r in template["Resources"].values() if r["Type"] == "Custom::ConnectContactDefaults"]
+    assert resource["Properties"][Prop.INSTANCE_ID] == "ffffffff-1111-2222-3333-444444444444"
+    assert resource["Properties"][Prop.CONTACT_IDS] == ["a", "b", "c"]
+    # The CLI staged the asset it will upload.
+    asset = Path(out, lambda_function(template)["Metadata"]["aws:asset:path"])
+    assert (asset / "index.py").is_file()

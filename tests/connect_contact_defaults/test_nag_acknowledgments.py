@@ -1,0 +1,103 @@
+"""cdk-nag (AwsSolutionsChecks): no unacknowledged finding, and every acknowledgment is needed."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import aws_iam as iam
+from cdk_nag import AwsSolutionsChecks
+from contact_defaults_testing import INSTANCE_ID, OTHER_INSTANCE_ARN, build_multi_instance_app, cdk
+
+import app as example
+from connect_contact_defaults import ContactDefaults, ContactSelection
+from connect_contact_defaults.contact_defaults_function import CONTACTS_WILDCARD_REASON, ContactDefaultsFunction
+
+POLICY_PATH = "/ConnectContactDefaultsHandler/Role/DefaultPolicy"
+STACK_INSTANCE_FINDING = (
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>"
+    f":instance/{INSTANCE_ID}/contact/*]"
+)
+OTHER_INSTANCE_FINDING = f"AwsSolutions-IAM5[Resource::{OTHER_INSTANCE_ARN}/contact/*]"
+
+
+def violations(app: cdk.App) -> dict[str, list[str]]:
+    """Rule ID -> construct paths of the unacknowledged findings."""
+    return {
+        violation.rule_name: [resource.construct_path for resource in violation.violating_resources]
+        for violation in AwsSolutionsChecks().validate_scope(app).violations
+    }
+
+
+def acknowledgments(construct: cdk.Resource) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for entry in construct.node.metadata:
+        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+            found.update({key.removeprefix("Annotation::"): reason for key, reason in entry.data.items()})
+    return found
+
+
+def test_example_app_has_no_finding():
+    assert violations(example.build_app()) == {}
+
+
+def test_multi_instance_stack_has_no_finding(multi_instance_app):
+    app, _ = multi_instance_app
+    assert violations(app) == {}
+
+
+@pytest.mark.parametrize("instance", ["token-arn", "token-id", "id-in-environment-stack"])
+def test_other_instance_references_have_no_finding(instance):
+    app = cdk.App()
+    env = cdk.Environment(account="123456789012", region="eu-west-2") if instance.endswith("stack") else None
+    stack = cdk.Stack(app, "OtherStack", env=env)
+    reference = {
+        "token-arn": {"instance_arn": cdk.CfnParameter(stack, "InstanceArn").value_as_string},
+        "token-id": {"instance_id": cdk.CfnParameter(stack, "InstanceId").value_as_string},
+        "id-in-environment-stack": {"instance_id": INSTANCE_ID},
+    }[instance]
+    ContactDefaults(stack, "Defaults", contacts=ContactSelection.of_ids(["c1"]), attributes={"a": "b"}, **reference)
+    assert violations(app) == {}
+
+
+def test_each_acknowledgment_is_needed(monkeypatch):
+    """Without the acknowledgments, exactly the contacts wildcards of the two instances are findings."""
+    monkeypatch.setattr(ContactDefaultsFunction, "_acknowledge_contacts_wildcard", lambda self, arn: None)
+    app, _ = build_multi_instance_app()
+    assert violations(app) == {
+        STACK_INSTANCE_FINDING: [f"MultiInstanceStack{POLICY_PATH}/Resource"],
+        OTHER_INSTANCE_FINDING: [f"MultiInstanceStack{POLICY_PATH}/Resource"],
+    }
+
+
+def test_acknowledgments_are_on_the_role_policy_only_with_their_reason(multi_instance_app):
+    app, stack = multi_instance_app
+    policy = stack.node.find_child("ConnectContactDefaultsHandler").policy
+    assert policy.node.path == f"MultiInstanceStack{POLICY_PATH}"
+    assert acknowledgments(policy) == {
+        STACK_INSTANCE_FINDING: CONTACTS_WILDCARD_REASON,
+        OTHER_INSTANCE_FINDING: CONTACTS_WILDCARD_REASON,
+    }
+    for wider in (app, stack, stack.node.find_child("ConnectContactDefaultsHandler")):
+        assert acknowledgments(wider) == {}
+    for phrase in ("tens of thousands", "10,240", "contact/*"):
+        assert phrase in CONTACTS_WILDCARD_REASON
+
+
+def test_acknowledgments_do_not_hide_other_findings_in_the_stack(multi_instance_app):
+    app, stack = multi_instance_app
+    role = stack.node.find_child("ConnectContactDefaultsHandler").role
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["connect:*"], resources=["*"]))
+    assert set(violations(app)) == {"AwsSolutions-IAM5[Action::connect:*]", "AwsSolutions-IAM5[Resource::*]"}
+
+
+def test_example_app_synthesis_fails_on_a_finding():
+    """AwsSolutionsChecks is registered as a validation plugin: a finding stops synthesis."""
+    app = example.build_app()
+    stack = app.node.find_child(example.STACK_NAME)
+    iam.Role(
+        stack,
+        "Offending",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaBasicExecutionRole")],
+    )
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
