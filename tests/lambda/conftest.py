@@ -1,0 +1,90 @@
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from connect_emulator import ConnectEmulator
+from local_cloudformation import LambdaRunner, ResponseServer, make_certificates, synthesized_function_asset
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cdk_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    env["CDK_DISABLE_VERSION_CHECK"] = "true"
+    env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
+    return env
+
+
+@pytest.fixture(scope="session")
+def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example app synthesized by the pinned CDK CLI, as `cdk deploy` would see it."""
+    out = tmp_path_factory.mktemp("cdk.out")
+    subprocess.run(
+        [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--output", str(out)],
+        cwd=ROOT,
+        env=cdk_env(),
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def asset_dir(cdk_out: Path) -> Path:
+    return synthesized_function_asset(cdk_out)
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory):
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def response_server(certificates):
+    server = ResponseServer(certificates)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def emulator():
+    with ConnectEmulator(seed=7) as running:
+        yield running
+
+
+@pytest.fixture
+def lambda_runner(asset_dir, emulator, response_server, certificates):
+    runner = LambdaRunner(asset_dir, emulator.endpoint_url, response_server, certificates.ca_file)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3-compatible endpoint on 127.0.0.1 (moto's server mode), as the Lambda reaches S3 over HTTP."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint):
+    client = boto3.client(
+        "s3",
+        region_name="eu-west-2",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    name = f"cdk-assets-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    return client, name
