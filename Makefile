@@ -17,6 +17,8 @@ ASSET_SOURCES := $(shell find lambda -type f -not -path '*/__pycache__/*' -not -
 
 .PHONY: help deps asset synth test lint demo clean
 help:
+	@echo "make demo   - install everything, synthesize app.py and run its custom resource through Create,"
+	@echo "              Update and Delete against the local Connect emulator (no AWS account needed)"
 	@echo "make synth  - install everything, build the Lambda asset, synthesize app.py into cdk.out"
 	@echo "make test   - the whole test suite (ruff, unit, synth, cdk-nag, cfn-lint, packaging, lifecycle)"
 
@@ -41,6 +43,9 @@ asset: $(ASSET_STAMP)
 synth: deps asset
 	cdk synth --quiet
 	@echo "synthesized: $$(ls cdk.out/*.template.json)"
+
+demo: deps asset
+	$(BIN)/python tools/demo.py
 
 lint: deps
 	$(BIN)/ruff check .
