@@ -11,8 +11,9 @@ import threading
 import time
 from collections.abc import Callable
 
-RATE_HEADROOM = 0.98
-"""Pace at 98% of the budget so that network jitter never puts budget+1 calls into one second at Connect."""
+RATE_HEADROOM = 0.95
+"""Pace at 95% of the budget: budget+1 consecutive calls then span 1.053 s, so up to ~50 ms of jitter between
+releasing a call and its arrival at Connect cannot put budget+1 calls into one second there."""
 
 
 class Deadline:
@@ -47,16 +48,21 @@ class RequestPacer:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._next_slot = float("-inf")
+        self._last_release = float("-inf")
 
     def acquire(self, deadline: Deadline) -> None:
-        """Blocks until this caller may send one request; raises OutOfTime if that would be past the deadline."""
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot)
-            if slot > deadline.at:
+        """Blocks until this caller may send one request; raises OutOfTime if that would be past the deadline.
+
+        The decision is taken when the call is released, never booked ahead: after a stall of the whole
+        process (a garbage collection, CPU starvation) the waiting threads do not all go at once.
+        """
+        while True:
+            with self._lock:
+                now = self._clock()
+                ready_at = self._last_release + self.interval
+                if now >= ready_at:
+                    self._last_release = now
+                    return
+            if ready_at > deadline.at:
                 raise OutOfTime("the request budget leaves no slot before the deadline")
-            self._next_slot = slot + self.interval
-        wait = slot - now
-        if wait > 0:
-            self._sleep(wait)
+            self._sleep(ready_at - now)

@@ -73,3 +73,39 @@ def test_threads_share_one_budget():
 def test_rate_must_be_positive():
     with pytest.raises(ValueError, match="greater than 0"):
         RequestPacer(0)
+
+
+def test_a_stall_of_the_whole_process_does_not_release_a_burst():
+    """Every sleeper that would wake during a stall wakes at its end, together, as after a long GC pause.
+
+    A pacer that books slots ahead sends all of them at once then (19 in one second at a budget of 10);
+    deciding at release time keeps the spacing. The bound allows one call of thread-wake-up jitter.
+    """
+    start = time.monotonic()
+    stall_from, stall_to = start + 0.5, start + 1.7
+
+    def stalling_sleep(seconds):
+        wake = time.monotonic() + seconds
+        if stall_from <= wake < stall_to:
+            wake = stall_to
+        time.sleep(max(0.0, wake - time.monotonic()))
+
+    pacer = RequestPacer(10, sleep=stalling_sleep)
+    deadline = Deadline(30)
+    releases, lock = [], threading.Lock()
+
+    def worker():
+        for _ in range(4):
+            pacer.acquire(deadline)
+            with lock:
+                releases.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    releases.sort()
+    busiest = max(sum(1 for t in releases[i:] if t < begin + 1.0) for i, begin in enumerate(releases))
+    assert len(releases) == 40
+    assert busiest <= 11
