@@ -32,14 +32,16 @@ from .validation_error import ContactDefaultsValidationError
 
 RESOURCE_TYPE = "Custom::ConnectContactDefaults"
 
-SERVICE_TIMEOUT = Duration.minutes(30)
-"""How long CloudFormation waits for the handler's answer (its default is 1 hour).
+SERVICE_TIMEOUT = Duration.hours(1)
+"""How long CloudFormation waits for the handler's answer: 1 hour, CloudFormation's maximum.
 
-Each invocation of the handler is cut at 15 minutes (HANDLER_TIMEOUT), and crhelper answers
-FAILED just before that; the handler is told this budget (ServiceTimeoutSeconds), plans within
-it and continues a long run in a fresh invocation of itself. 30 minutes holds the largest inline
-selection (1,000 contacts, up to 4 Connect calls each, at the default 5 requests per second:
-about 800 s) twice over, and a lost answer fails the stack in 30 minutes rather than an hour.
+Each invocation of the handler is cut at 15 minutes (HANDLER_TIMEOUT); a large selection (a
+contact file of tens of thousands of contacts) continues in fresh invocations from a checkpoint,
+so one operation can run up to this ServiceTimeout across invocations, and the maximum lets a
+large selection use all of it. The handler is told this budget (ServiceTimeoutSeconds, the same
+number): before writing anything it estimates the operation at max_requests_per_second and fails
+at once, with the estimate, if the selection cannot finish within it, rather than failing an
+hour in.
 """
 
 
@@ -66,7 +68,8 @@ class ContactDefaults(Construct):
 
     :param scope: the parent construct.
     :param construct_id: the construct ID.
-    :param contacts: the contacts to stamp (``ContactSelection.of_ids([...])``).
+    :param contacts: the contacts to stamp: ``ContactSelection.of_ids([...])`` (at most 1,000 IDs,
+        in the template) or ``ContactSelection.from_file(path)`` (a file of IDs, an S3 asset).
     :param instance_id: the bare ID of the Amazon Connect instance, in the stack's Region.
         Give exactly one of ``instance_id`` and ``instance_arn``. Default: none.
     :param instance_arn: the ARN of the instance
@@ -125,7 +128,10 @@ class ContactDefaults(Construct):
             if expiry_minutes is not None:
                 properties[Prop.CONTACT_EXPIRY_MINUTES] = expiry_minutes
             if not isinstance(contacts, ContactSelection):
-                raise RuleViolation("contacts", f"is a {type(contacts).__name__}; use ContactSelection.of_ids([...])")
+                raise RuleViolation(
+                    "contacts",
+                    f"is a {type(contacts).__name__}; use ContactSelection.of_ids([...]) or ContactSelection.from_file(path)",
+                )
             handler = ContactDefaultsFunction.of(self)
             properties.update(contacts.bind(self, handler.function))
         except RuleViolation as violation:

@@ -92,6 +92,34 @@ def build_multi_instance_app(outdir: str | None = None) -> tuple[cdk.App, cdk.St
     return app, stack
 
 
+def write_contact_file(path: Path, contact_ids: Any, *, csv_header: str | None = None) -> Path:
+    """Writes a contact file: one ID a line, or (csv_header given) a CSV with that header, the ID
+    in the ContactId column and "sales" in any other."""
+    lines = []
+    if csv_header is not None:
+        columns = csv_header.split(",")
+        lines.append(csv_header)
+        lines.extend(",".join(i if c == "ContactId" else "sales" for c in columns) for i in contact_ids)
+    else:
+        lines.extend(contact_ids)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def build_file_app(contact_file: Path | str, outdir: str | None = None) -> tuple[cdk.App, cdk.Stack]:
+    """One ContactDefaults whose contacts come from a file (ContactSelection.from_file)."""
+    app = cdk.App(outdir=outdir)
+    stack = cdk.Stack(app, "FileStack")
+    ContactDefaults(
+        stack,
+        "Greeting",
+        instance_id=INSTANCE_ID,
+        contacts=ContactSelection.from_file(str(contact_file)),
+        attributes={"greetingPlayed": "false"},
+    )
+    return app, stack
+
+
 def copy_checkout(destination: Path) -> Path:
     """Copies the checkout's tracked and untracked-but-not-ignored files (the working tree as a
     fresh clone would hold it; .venv, node_modules, .build and the built handler asset are

@@ -6,7 +6,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from contact_defaults_testing import VENV_BIN, build_multi_instance_app, tool_env
+from contact_defaults_testing import (
+    CONTACT_IDS,
+    VENV_BIN,
+    build_file_app,
+    build_multi_instance_app,
+    tool_env,
+    write_contact_file,
+)
 
 import app as example
 
@@ -30,16 +37,21 @@ def lint(template: Path) -> list[str]:
     return [line.split(":")[5] for line in completed.stdout.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("which", ["example", "multi-instance"])
+@pytest.mark.parametrize("which", ["example", "multi-instance", "contact-file"])
 def test_templates_lint_clean(which, tmp_path):
+    out = tmp_path / "cdk.out"
     if which == "example":
-        app = example.build_app(outdir=str(tmp_path))
+        app = example.build_app(outdir=str(out))
         name = example.STACK_NAME
+    elif which == "multi-instance":
+        app, stack = build_multi_instance_app(outdir=str(out))
+        name = stack.stack_name
     else:
-        app, stack = build_multi_instance_app(outdir=str(tmp_path))
+        contact_file = write_contact_file(tmp_path / "contacts.csv", CONTACT_IDS, csv_header="ContactId")
+        app, stack = build_file_app(contact_file, outdir=str(out))
         name = stack.stack_name
     app.synth()
-    template = tmp_path / f"{name}.template.json"
+    template = out / f"{name}.template.json"
     rules = lint(template)
     assert not [rule for rule in rules if rule.startswith("E")], rules
     assert set(rules) <= ALLOWED, rules

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
+from botocore.response import StreamingBody
 from constructs import Construct
-from contact_defaults_testing import CONTACT_IDS, INSTANCE_ID, OTHER_INSTANCE_ARN, OTHER_INSTANCE_ID, cdk
+from contact_defaults_testing import (
+    CONTACT_IDS,
+    INSTANCE_ID,
+    OTHER_INSTANCE_ARN,
+    OTHER_INSTANCE_ID,
+    build_file_app,
+    cdk,
+    read_json,
+    write_contact_file,
+)
 
 from connect_contact_defaults import (
+    RESOURCE_TYPE,
     AttributeMode,
     ContactDefaults,
     ContactDefaultsValidationError,
     ContactSelection,
     MissingContactPolicy,
 )
+from connect_contact_defaults.contact_defaults import SERVICE_TIMEOUT
 from connect_contact_defaults.contact_defaults_function import ContactDefaultsFunction
 from connect_contact_rules import (
     ATTRIBUTE_KEY_MAX_LENGTH,
@@ -25,9 +38,12 @@ from connect_contact_rules import (
     EXPIRY_MINUTES_MAX,
     INLINE_CONTACT_IDS_MAX,
     INSTANCE_ID_MAX_LENGTH,
+    ContactFileFormat,
     Prop,
     Result,
 )
+from contact_reconciler.contact_source import iter_selection
+from contact_reconciler.resource_spec import SERVICE_TIMEOUT_DEFAULT_SECONDS, ContactFile, parse_resource_spec
 
 REGION_REF = {"Ref": "AWS::Region"}
 
@@ -40,7 +56,7 @@ def only_properties(stack: cdk.Stack) -> dict[str, Any]:
     (resource,) = custom_resources(stack).values()
     properties = dict(resource["Properties"])
     assert properties.pop("ServiceToken") == {"Fn::GetAtt": [function_logical_id(stack), "Arn"]}
-    assert properties.pop("ServiceTimeout") == "1800"
+    assert properties.pop("ServiceTimeout") == "3600"
     return properties
 
 
@@ -69,7 +85,7 @@ def test_properties_with_an_instance_id_and_the_defaults(stack):
         Prop.MISSING_CONTACTS: "SKIP",
         Prop.REMOVAL_POLICY: "RETAIN",
         Prop.MAX_REQUESTS_PER_SECOND: "5",
-        Prop.SERVICE_TIMEOUT_SECONDS: "1800",
+        Prop.SERVICE_TIMEOUT_SECONDS: "3600",
     }
 
 
@@ -96,7 +112,7 @@ def test_properties_with_every_prop_set_and_an_arn_in_another_region(stack):
         Prop.MISSING_CONTACTS: "FAIL",
         Prop.REMOVAL_POLICY: "DESTROY",
         Prop.MAX_REQUESTS_PER_SECOND: "2.5",
-        Prop.SERVICE_TIMEOUT_SECONDS: "1800",
+        Prop.SERVICE_TIMEOUT_SECONDS: "3600",
     }
 
 
@@ -159,6 +175,101 @@ def test_counts_are_getatts_of_the_response_data(stack):
 def test_props_are_keyword_only(stack):
     with pytest.raises(TypeError):
         ContactDefaults(stack, "Defaults", ContactSelection.of_ids(CONTACT_IDS))  # type: ignore[misc]
+
+
+def test_service_timeout_is_cloudformations_maximum_and_the_handler_is_told_it(stack):
+    assert SERVICE_TIMEOUT.to_seconds() == 3600 == SERVICE_TIMEOUT_DEFAULT_SECONDS  # the handler's upper bound
+    ContactDefaults(
+        stack, "Defaults", instance_id=INSTANCE_ID, contacts=ContactSelection.of_ids(CONTACT_IDS), attributes={"a": "b"}
+    )
+    (resource,) = custom_resources(stack).values()
+    assert resource["Properties"]["ServiceTimeout"] == resource["Properties"][Prop.SERVICE_TIMEOUT_SECONDS] == "3600"
+
+
+# --- the contract, read back by the Lambda's own parser ----------------------------------------
+
+ACCOUNT, REGION = "123456789012", "eu-west-2"
+PSEUDO = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": "aws"}
+
+
+def as_cloudformation_sends(value: Any) -> Any:
+    """A resolved property as the handler receives it: intrinsics evaluated (pseudo parameters
+    and GetAtt only), every scalar a string."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return PSEUDO[value["Ref"]]
+        if set(value) == {"Fn::Sub"}:
+            text = value["Fn::Sub"]
+            for name, replacement in PSEUDO.items():
+                text = text.replace("${" + name + "}", replacement)
+            assert "${" not in text, text
+            return text
+        if set(value) == {"Fn::GetAtt"}:
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{value['Fn::GetAtt'][0]}"
+        assert not any(key.startswith("Fn::") for key in value), value
+        return {key: as_cloudformation_sends(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_cloudformation_sends(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class AssetBucket:
+    """An S3 client that serves the staged file assets (not zipped) of a cloud assembly, by bucket and key."""
+
+    def __init__(self, outdir: Any, stack_name: str) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+        for entry in read_json(outdir / f"{stack_name}.assets.json")["files"].values():
+            if entry["source"].get("packaging") != "file":
+                continue
+            (destination,) = entry["destinations"].values()
+            bucket = as_cloudformation_sends({"Fn::Sub": destination["bucketName"]})
+            self.objects[(bucket, destination["objectKey"])] = (outdir / entry["source"]["path"]).read_bytes()
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # boto3's argument names
+        data = self.objects[(Bucket, Key)]
+        return {"Body": StreamingBody(io.BytesIO(data), len(data))}
+
+
+@pytest.mark.parametrize(
+    ("name", "csv_header", "file_format"),
+    [("contacts.txt", None, ContactFileFormat.LINES), ("contacts.csv", "Queue,ContactId", ContactFileFormat.CSV)],
+    ids=["lines", "csv"],
+)
+def test_the_lambda_reads_what_the_construct_writes_for_a_file(tmp_path, name, csv_header, file_format):
+    ids = [f"contact-{n:03d}" for n in range(250)]
+    out = tmp_path / "cdk.out"
+    app, stack = build_file_app(write_contact_file(tmp_path / name, ids, csv_header=csv_header), outdir=str(out))
+    app.synth()
+    (resource,) = [
+        r for r in read_json(out / "FileStack.template.json")["Resources"].values() if r["Type"] == RESOURCE_TYPE
+    ]
+    properties = as_cloudformation_sends(resource["Properties"])
+    key = stack.node.find_child("Greeting").node.find_child("ContactFile").s3_object_key
+
+    spec = parse_resource_spec(properties, default_region="us-east-1")
+    assert spec.contact_file == ContactFile(f"cdk-hnb659fds-assets-{ACCOUNT}-{REGION}", key, file_format)
+    assert spec.contact_ids == ()
+    assert spec.service_timeout_seconds == 3600
+    assert (spec.instance_id, spec.region, dict(spec.attributes)) == (INSTANCE_ID, REGION, {"greetingPlayed": "false"})
+    # The object the properties name is the file the construct checked, and the Lambda reads the same IDs.
+    assert list(iter_selection(spec, lambda: AssetBucket(out, "FileStack"))) == ids
+
+
+def test_the_lambda_reads_what_the_construct_writes_inline(stack):
+    ContactDefaults(
+        stack,
+        "Defaults",
+        instance_id=INSTANCE_ID,
+        contacts=ContactSelection.of_ids(CONTACT_IDS),
+        contact_expiry=cdk.Duration.days(7),
+        max_requests_per_second=2.5,
+    )
+    (resource,) = custom_resources(stack).values()
+    spec = parse_resource_spec(as_cloudformation_sends(resource["Properties"]), default_region="us-east-1")
+    assert (spec.contact_ids, spec.contact_file) == (tuple(CONTACT_IDS), None)
+    assert (spec.expiry_minutes, spec.max_requests_per_second, spec.service_timeout_seconds) == (10080, 2.5, 3600)
 
 
 # --- tokens skip synth-time checks -------------------------------------------------------------

@@ -1,16 +1,27 @@
-"""ContactSelection: of_ids, and the bind() seam a file-based selection will use."""
+"""ContactSelection: of_ids, from_file (the S3 asset, its exact grant, line-numbered errors, a template
+that does not grow with the file), and the bind() seam."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
-from contact_defaults_testing import CONTACT_IDS, INSTANCE_ID, cdk
+from contact_defaults_testing import (
+    ASSET_HASH,
+    CONTACT_IDS,
+    INSTANCE_ID,
+    build_file_app,
+    cdk,
+    read_json,
+    write_contact_file,
+)
 
-from connect_contact_defaults import ContactDefaults, ContactSelection
-from connect_contact_rules import Prop, RuleViolation
+from connect_contact_defaults import ContactDefaults, ContactDefaultsValidationError, ContactSelection
+from connect_contact_rules import CONTACT_ID_MAX_LENGTH, Prop, RuleViolation
 
 
 def test_of_ids_binds_to_the_contact_ids_property(stack):
@@ -45,7 +56,7 @@ def test_contact_selection_is_abstract():
 
 
 class _ObjectSelection(ContactSelection):
-    """What ContactSelection.from_file will look like: an S3 object the handler streams."""
+    """A selection of another kind: an S3 object the handler streams, granted by the selection."""
 
     def __init__(self, object_arn: str) -> None:
         self.object_arn = object_arn
@@ -82,3 +93,267 @@ def test_a_selection_is_bound_with_the_contact_defaults_as_scope(stack):
 
     ContactDefaults(stack, "Defaults", instance_id=INSTANCE_ID, contacts=Recording(), attributes={"a": "b"})
     assert seen == ["TestStack/Defaults", "Arn"]
+
+
+# --- from_file ---------------------------------------------------------------------------------
+
+ASSET_BUCKET = {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"}
+"""The default synthesizer's asset bucket, as the template names it."""
+
+
+def object_arn(key: str) -> dict[str, Any]:
+    """arn:${Partition}:s3:::<asset bucket>/<key>, as the template writes it."""
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", ASSET_BUCKET, f"/{key}"]]}
+
+
+def file_properties(stack: cdk.Stack) -> dict[str, Any]:
+    (resource,) = Template.from_stack(stack).find_resources("Custom::ConnectContactDefaults").values()
+    assert Prop.CONTACT_IDS not in resource["Properties"]
+    return resource["Properties"][Prop.CONTACT_FILE]
+
+
+def policy_statements(template: Template) -> list[dict[str, Any]]:
+    """Every statement of every IAM policy of the template."""
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def s3_statements(template: Template) -> list[dict[str, Any]]:
+    def actions(statement: dict[str, Any]) -> list[str]:
+        return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+    return [s for s in policy_statements(template) if any(a.lower().startswith("s3:") for a in actions(s))]
+
+
+def add_file_defaults(scope: Any, construct_id: str, path: Any) -> ContactDefaults:
+    return ContactDefaults(
+        scope,
+        construct_id,
+        instance_id=INSTANCE_ID,
+        contacts=ContactSelection.from_file(path),
+        attributes={"greetingPlayed": "false"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "csv_header", "file_format"),
+    [("contacts.txt", None, "LINES"), ("contacts.CSV", "Queue,ContactId,Note", "CSV")],
+    ids=["lines", "csv"],
+)
+def test_from_file_binds_to_the_asset_object(stack, tmp_path, name, csv_header, file_format):
+    path = write_contact_file(tmp_path / name, CONTACT_IDS, csv_header=csv_header)
+    defaults = add_file_defaults(stack, "Defaults", path)
+    asset = defaults.node.find_child("ContactFile")
+    properties = file_properties(stack)
+    assert properties == {"Bucket": ASSET_BUCKET, "Key": asset.s3_object_key, "Format": file_format}
+    assert stack.resolve(asset.s3_bucket_name) == ASSET_BUCKET
+    # The key is the asset's content hash with the file's own extension: the file is uploaded as is.
+    stem, extension = properties["Key"].split(".")
+    assert ASSET_HASH.fullmatch(stem) and extension == name.split(".")[1]
+    assert asset.is_file and not asset.is_zip_archive
+
+
+def test_the_file_is_staged_as_a_file_asset_with_its_bytes(tmp_path):
+    path = write_contact_file(tmp_path / "contacts.csv", CONTACT_IDS, csv_header="ContactId")
+    out = tmp_path / "cdk.out"
+    app, stack = build_file_app(path, outdir=str(out))
+    app.synth()
+    key = file_properties(stack)["Key"]
+    files = read_json(out / "FileStack.assets.json")["files"]
+    (entry,) = [f for f in files.values() if f["displayName"] == "Greeting/ContactFile"]
+    assert entry["source"]["packaging"] == "file"  # not zipped
+    (destination,) = entry["destinations"].values()
+    assert destination["objectKey"] == key
+    assert (out / entry["source"]["path"]).read_bytes() == path.read_bytes()
+
+
+def test_a_changed_file_is_a_new_object(tmp_path):
+    keys = []
+    for ids in (CONTACT_IDS, CONTACT_IDS[:1]):
+        path = write_contact_file(tmp_path / "contacts.txt", ids)
+        _, stack = build_file_app(path)
+        keys.append(file_properties(stack)["Key"])
+    assert keys[0] != keys[1]
+
+
+def test_a_relative_path_is_named_as_given_and_read_from_the_working_directory(stack, tmp_path, monkeypatch):
+    write_contact_file(tmp_path / "contacts.txt", ["c1", "c2", "# three", "c1"])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ContactDefaultsValidationError) as raised:
+        add_file_defaults(stack, "GreetingDefaults", "contacts.txt")
+    assert str(raised.value) == (
+        "TestStack/GreetingDefaults: contacts: contacts.txt line 4: 'c1' duplicates line 1; list each contact once"
+    )
+    assert (raised.value.path, raised.value.field) == ("TestStack/GreetingDefaults", "contacts")
+    write_contact_file(tmp_path / "contacts.txt", ["c1", "c2"])
+    add_file_defaults(stack, "Defaults", "contacts.txt")
+    assert file_properties(stack)["Format"] == "LINES"
+
+
+def test_from_file_takes_a_path_like(stack, tmp_path):
+    add_file_defaults(stack, "Defaults", write_contact_file(tmp_path / "contacts.txt", CONTACT_IDS))
+    assert file_properties(stack)["Key"].endswith(".txt")
+
+
+def test_from_file_rejects_what_is_not_a_path():
+    with pytest.raises(TypeError, match="path of a file"):
+        ContactSelection.from_file(CONTACT_IDS)  # type: ignore[arg-type]
+
+
+LONG_ID = "c" * (CONTACT_ID_MAX_LENGTH + 1)
+INVALID_FILES = [
+    # id, file name, file text, what the message says after "<path>: contacts: <file>"
+    (
+        "length",
+        "contacts.txt",
+        "# header comment\nc1\n\n" + LONG_ID + "\n",
+        f" line 4: '{'c' * 60}...' has {CONTACT_ID_MAX_LENGTH + 1} characters; a contact ID has 1 to {CONTACT_ID_MAX_LENGTH}",
+    ),
+    ("duplicate", "contacts.txt", "c1\nc2\n# c3\nc1\n", " line 4: 'c1' duplicates line 1; list each contact once"),
+    (
+        "duplicate-crlf",
+        "contacts.txt",
+        "c1\r\nc2\r\n\r\nc2\r\n",
+        " line 4: 'c2' duplicates line 2; list each contact once",
+    ),
+    (
+        "empty",
+        "contacts.txt",
+        "# no contacts yet\n\n   \n#c1\n",
+        ": holds no contact ID; a contact file selects at least one contact",
+    ),
+    ("empty-zero-bytes", "contacts.txt", "", ": holds no contact ID; a contact file selects at least one contact"),
+    ("csv-no-column", "contacts.csv", "Queue,Contact\nsales,c1\n", " line 1: the CSV header has no ContactId column"),
+    ("csv-duplicate", "contacts.csv", "ContactId,Queue\nc1,a\n\nc2,b\nc1,c\n", " line 5: 'c1' duplicates line 2"),
+    (
+        "csv-empty-cell",
+        "contacts.csv",
+        "Queue,ContactId\nsales,c1\nsales,\n",
+        f" line 3: '' has 0 characters; a contact ID has 1 to {CONTACT_ID_MAX_LENGTH}",
+    ),
+    ("csv-short-row", "contacts.csv", "Queue,ContactId\nsales,c1\nsales\n", " line 3: the row has no ContactId value"),
+    ("csv-header-only", "contacts.csv", "Queue,ContactId\n", ": holds no contact ID"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"), [row[1:] for row in INVALID_FILES], ids=[row[0] for row in INVALID_FILES]
+)
+def test_an_invalid_file_names_path_field_file_and_line(stack, tmp_path, name, text, expected):
+    path = tmp_path / name
+    path.write_bytes(text.encode())
+    with pytest.raises(ContactDefaultsValidationError) as raised:
+        add_file_defaults(stack, "Defaults", str(path))
+    message = str(raised.value)
+    assert message.startswith(f"TestStack/Defaults: contacts: {path}{expected}"), message
+    assert len(message) < 500 + len(str(path)), "error messages quote identifiers shortened"
+    # Nothing was half-built: no asset, no grant, no custom resource.
+    template = Template.from_stack(stack)
+    template.resource_count_is("Custom::ConnectContactDefaults", 0)
+    assert s3_statements(template) == []
+    assert stack.node.find_child("Defaults").node.try_find_child("ContactFile") is None
+
+
+def test_a_file_that_is_not_utf8_names_the_line(stack, tmp_path):
+    path = tmp_path / "contacts.txt"
+    path.write_bytes(b"c1\nc2\n\xff\xfe-not-utf-8\n")
+    with pytest.raises(ContactDefaultsValidationError) as raised:
+        add_file_defaults(stack, "Defaults", str(path))
+    assert str(raised.value) == f"TestStack/Defaults: contacts: {path} line 3: not UTF-8 text; save the file as UTF-8"
+
+
+@pytest.mark.parametrize("what", ["missing", "directory"])
+def test_a_path_that_is_not_a_file_is_an_error(stack, tmp_path, what):
+    path = tmp_path / "contacts.txt"
+    if what == "directory":
+        path.mkdir()
+    with pytest.raises(ContactDefaultsValidationError) as raised:
+        add_file_defaults(stack, "Defaults", str(path))
+    problem = "is a directory" if what == "directory" else "does not exist"
+    assert str(raised.value) == (
+        f"TestStack/Defaults: contacts: {str(path)!r} {problem}; "
+        "ContactSelection.from_file takes the path of a file of contact IDs"
+    )
+
+
+def test_a_missing_relative_path_shows_where_it_was_looked_for(stack, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ContactDefaultsValidationError, match=r"'contacts\.txt' \(.*contacts\.txt\) does not exist"):
+        add_file_defaults(stack, "Defaults", "contacts.txt")
+
+
+def test_a_file_may_be_valid_at_the_limits(stack, tmp_path):
+    ids = ["c" * CONTACT_ID_MAX_LENGTH, "c", *(f"contact-{n}" for n in range(5_000))]
+    add_file_defaults(stack, "Defaults", write_contact_file(tmp_path / "contacts.txt", ids))
+    assert file_properties(stack)["Format"] == "LINES"
+
+
+# --- from_file: the grant ----------------------------------------------------------------------
+
+
+def test_the_handler_may_get_exactly_the_one_object(stack, tmp_path):
+    add_file_defaults(stack, "Defaults", write_contact_file(tmp_path / "contacts.txt", CONTACT_IDS))
+    template = Template.from_stack(stack)
+    key = file_properties(stack)["Key"]
+    assert s3_statements(template) == [{"Action": "s3:GetObject", "Effect": "Allow", "Resource": object_arn(key)}]
+    # In the handler role's DefaultPolicy, which the custom resource waits for.
+    (policy_id,) = [
+        logical_id
+        for logical_id, policy in template.find_resources("AWS::IAM::Policy").items()
+        if s3_statements(Template.from_json({"Resources": {logical_id: policy}}))
+    ]
+    assert policy_id.startswith("ConnectContactDefaultsHandlerRoleDefaultPolicy")
+    (resource,) = template.find_resources("Custom::ConnectContactDefaults").values()
+    assert policy_id in resource["DependsOn"]
+    # Nothing wider anywhere in the template (Asset.grant_read would add these on the whole bucket).
+    rendered = json.dumps(template.to_json())
+    for wider in ("s3:GetObject*", "s3:GetBucket", "s3:List", "s3:*", '"s3:::*'):
+        assert wider not in rendered, wider
+
+
+def test_each_file_gets_its_own_statement_and_one_file_twice_one(stack, tmp_path):
+    first = write_contact_file(tmp_path / "first.txt", CONTACT_IDS)
+    second = write_contact_file(tmp_path / "second.csv", CONTACT_IDS, csv_header="ContactId")
+    add_file_defaults(stack, "First", first)
+    add_file_defaults(stack, "Second", second)
+    add_file_defaults(stack, "FirstAgain", first)  # the same object: CDK drops the identical statement
+    keys = [stack.node.find_child(name).node.find_child("ContactFile").s3_object_key for name in ("First", "Second")]
+    assert s3_statements(Template.from_stack(stack)) == [
+        {"Action": "s3:GetObject", "Effect": "Allow", "Resource": object_arn(key)} for key in keys
+    ]
+
+
+# --- from_file: the template does not grow with the file ---------------------------------------
+
+
+def test_the_template_does_not_grow_with_the_file(tmp_path):
+    sizes = {}
+    for count in (10, 100_000):
+        path = write_contact_file(tmp_path / f"contacts-{count}.txt", (str(uuid.uuid4()) for _ in range(count)))
+        out = tmp_path / f"out-{count}"
+        app, _ = build_file_app(path, outdir=str(out))
+        app.synth()
+        sizes[count] = (out / "FileStack.template.json").stat().st_size
+    assert path.stat().st_size > 3_000_000  # the large file is large
+    small, large = sizes[10], sizes[100_000]
+    assert abs(small - large) / small < 0.01, sizes
+
+
+def test_of_ids_would_grow_with_the_selection(stack):
+    """The size check above can fail: inline IDs are in the template."""
+    ContactDefaults(
+        stack,
+        "Defaults",
+        instance_id=INSTANCE_ID,
+        contacts=ContactSelection.of_ids([str(uuid.uuid4()) for _ in range(100)]),
+        attributes={"a": "b"},
+    )
+    small = cdk.Stack(cdk.App(), "Small")
+    ContactDefaults(
+        small, "Defaults", instance_id=INSTANCE_ID, contacts=ContactSelection.of_ids(CONTACT_IDS), attributes={"a": "b"}
+    )
+    sizes = [len(json.dumps(Template.from_stack(s).to_json())) for s in (small, stack)]
+    assert (sizes[1] - sizes[0]) / sizes[0] > 0.01, sizes

@@ -62,7 +62,7 @@ def test_custom_resource_properties(template):
         "Custom::ConnectContactDefaults",
         {
             "ServiceToken": {"Fn::GetAtt": [Match.string_like_regexp("^ConnectContactDefaultsHandlerFunction"), "Arn"]},
-            "ServiceTimeout": "1800",
+            "ServiceTimeout": "3600",
             Prop.INSTANCE_ID: example.PLACEHOLDER_INSTANCE_ID,
             Prop.REGION: {"Ref": "AWS::Region"},
             Prop.CONTACT_IDS: list(example.PLACEHOLDER_CONTACT_IDS),
@@ -72,7 +72,7 @@ def test_custom_resource_properties(template):
             Prop.MISSING_CONTACTS: "SKIP",
             Prop.REMOVAL_POLICY: "RETAIN",
             Prop.MAX_REQUESTS_PER_SECOND: "5",
-            Prop.SERVICE_TIMEOUT_SECONDS: "1800",
+            Prop.SERVICE_TIMEOUT_SECONDS: "3600",
         },
     )
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
-from contact_defaults_testing import INSTANCE_ID, OTHER_INSTANCE_ARN, build_multi_instance_app, cdk
+from contact_defaults_testing import (
+    CONTACT_IDS,
+    INSTANCE_ID,
+    OTHER_INSTANCE_ARN,
+    build_file_app,
+    build_multi_instance_app,
+    cdk,
+    write_contact_file,
+)
 
 import app as example
 from connect_contact_defaults import ContactDefaults, ContactSelection
@@ -42,6 +50,22 @@ def test_example_app_has_no_finding():
 def test_multi_instance_stack_has_no_finding(multi_instance_app):
     app, _ = multi_instance_app
     assert violations(app) == {}
+
+
+@pytest.mark.parametrize("name", ["contacts.txt", "contacts.csv"])
+def test_a_stack_with_a_contact_file_has_no_finding(tmp_path, name):
+    header = "ContactId" if name.endswith(".csv") else None
+    app, _ = build_file_app(write_contact_file(tmp_path / name, CONTACT_IDS, csv_header=header))
+    assert violations(app) == {}
+
+
+def test_the_contact_file_grant_needs_no_acknowledgment(monkeypatch, tmp_path):
+    """Without the acknowledgments a stack with a contact file has only the contacts wildcard as a
+    finding: the s3:GetObject statement on the one asset object is not one."""
+    monkeypatch.setattr(ContactDefaultsFunction, "_acknowledge_contacts_wildcard", lambda self, arn: None)
+    app, stack = build_file_app(write_contact_file(tmp_path / "contacts.txt", CONTACT_IDS))
+    assert violations(app) == {STACK_INSTANCE_FINDING: [f"FileStack{POLICY_PATH}/Resource"]}
+    assert acknowledgments(stack.node.find_child("ConnectContactDefaultsHandler").policy) == {}
 
 
 @pytest.mark.parametrize("instance", ["token-arn", "token-id", "id-in-environment-stack"])
