@@ -254,7 +254,7 @@ def iter_contact_file(lines: Iterable[str], file_format: ContactFileFormat, sour
     """
     if file_format is ContactFileFormat.LINES:
         for number, line in enumerate(lines, start=1):
-            contact_id = line.strip()
+            contact_id = (line.lstrip("\ufeff") if number == 1 else line).strip()  # a UTF-8 byte-order mark
             if contact_id and not contact_id.startswith("#"):
                 check_contact_id(contact_id, f"{source} line {number}")
                 yield contact_id

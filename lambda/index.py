@@ -34,7 +34,7 @@ MINIMUM_BOTOCORE = (1, 35, 70)
 """The first botocore whose Connect model has SegmentAttributes ValueMap/ValueInteger (connect:ContactExpiry)."""
 RESPONSE_MARGIN_SECONDS = 10.0
 """Time kept back from the Lambda's remaining time to hand off or respond (crhelper answers FAILED at -0.5 s)."""
-RESPONSE_MARGIN_MIN_SECONDS = 1.0
+RESPONSE_MARGIN_MIN_SECONDS = 1.5
 
 logger = logging.getLogger("contact_reconciler")
 
@@ -82,6 +82,10 @@ def connect_client(region: str, max_concurrency: int) -> Any:
     return boto3.client("connect", region_name=region, config=config)
 
 
+# Created at cold start, not in the last second of an invocation that hands its work on.
+lambda_client = boto3.client("lambda")
+
+
 @cache
 def s3_client() -> Any:
     """For contact files: the assets bucket is in the stack's (so this function's) Region."""
@@ -115,7 +119,7 @@ def _finish(event: dict[str, Any], context: Any, outcome: LifecycleResult | Hand
     """Records the result for crhelper's response, or starts the next invocation and sends no response."""
     if isinstance(outcome, HandOff):
         payload = {**event, CHECKPOINT_EVENT_KEY: outcome.checkpoint.to_json()}
-        boto3.client("lambda").invoke(
+        lambda_client.invoke(
             FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=json.dumps(payload).encode()
         )
         helper.handed_off = True

@@ -14,8 +14,13 @@ from .resource_spec import ResourceSpec
 S3ClientFactory = Callable[[], Any]
 
 
+UNREADABLE_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"})
+"""Without s3:ListBucket S3 answers a missing object with 403, and the role may read only the current
+file's object: after an Update that changed the file, the previous one answers AccessDenied."""
+
+
 class ContactFileUnavailable(Exception):
-    """The contact file is not (or no longer) in its bucket."""
+    """The contact file cannot be read: gone from its bucket, or no longer granted to this function."""
 
 
 def iter_selection(spec: ResourceSpec, s3_client: S3ClientFactory) -> Iterator[str]:
@@ -27,8 +32,9 @@ def iter_selection(spec: ResourceSpec, s3_client: S3ClientFactory) -> Iterator[s
     try:
         body = s3_client().get_object(Bucket=contact_file.bucket, Key=contact_file.key)["Body"]
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchBucket", "404"):
-            raise ContactFileUnavailable(contact_file.source) from None
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in UNREADABLE_CODES:
+            raise ContactFileUnavailable(f"{contact_file.source} ({code})") from None
         raise
     lines = (line.decode("utf-8") for line in body.iter_lines())
     yield from iter_contact_file(lines, contact_file.file_format, contact_file.source)

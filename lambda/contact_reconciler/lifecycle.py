@@ -99,7 +99,7 @@ class Selections:
         try:
             return set(self.ids(spec))
         except ContactFileUnavailable as error:
-            logger.warning("previous contact file %s is gone: contacts only it held are left as they are", error)
+            logger.warning("previous contact file %s cannot be read: contacts only it held are left as they are", error)
             self.old_selection_unavailable = True
             return None
 
@@ -285,7 +285,7 @@ def create_or_update(
             raise ResourceFailed(problem)
         complete = operation.run(client_factory)
     except ContactFileUnavailable as error:
-        raise ResourceFailed(f"the contact file {error} is not in its bucket") from None
+        raise ResourceFailed(f"cannot read the contact file {error}"[:256]) from None
     if not complete:
         if not operation.service_timeout_binds:
             return operation.hand_off(physical_id)
@@ -332,7 +332,7 @@ def delete(
                 return operation.hand_off(physical_id)
             logger.warning("Delete stopped at the ServiceTimeout; the remaining values are left in place")
     except ContactFileUnavailable:
-        logger.warning("Delete: the contact file is gone from the bucket; values left in place")
+        logger.warning("Delete: the contact file cannot be read; values left in place")
         return LifecycleResult(physical_id, {})
     report = operation.checkpoint.report
     if report.failed:

@@ -52,3 +52,7 @@ def test_errors_name_the_line_and_the_limit(lines, file_format, message):
 def test_bad_length_names_the_limit():
     with pytest.raises(RuleViolation, match="a contact ID has 1 to 256"):
         check_contact_file(["x" * 257], LINES, "f")
+
+
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_id():
+    assert list(iter_contact_file(["\ufeffc1", "c2"], LINES, "f")) == ["c1", "c2"]

@@ -97,11 +97,11 @@ def test_work_longer_than_one_invocation_continues_from_a_checkpoint(lambda_runn
     ids = seed_many(emulator, 300)
     emulator.set_quota(rate=1000, burst=1000)
     props = resource_properties(INSTANCE, ids, {"a": "1", "b": "2"}, max_requests_per_second=100)
-    result = lambda_runner.send(lambda_runner.event("Create", props), timeout_seconds=3)
+    result = lambda_runner.send(lambda_runner.event("Create", props), timeout_seconds=6)
 
     assert result.status == "SUCCESS", result.response
     assert result.data["Updated"] == "300" and result.data["Failed"] == "0"
-    assert len(result.invocation_starts) >= 3  # 600 calls at 100/s cannot fit in one 3-second invocation
+    assert len(result.invocation_starts) >= 2  # 600 calls at 100/s cannot fit in one 6-second invocation
     assert len(result.hand_offs) == len(result.invocation_starts) - 1
     writes = Counter(
         r.contact_id for r in emulator.requests if r.operation == "UpdateContactAttributes" and r.status == 200
@@ -130,7 +130,7 @@ def test_delete_with_destroy_on_a_large_selection_continues_too(lambda_runner, e
     props = resource_properties(INSTANCE, ids, {"a": "1"}, removal_policy="DESTROY", max_requests_per_second=100)
     created = lambda_runner.send(lambda_runner.event("Create", props), timeout_seconds=30)
     deleted = lambda_runner.send(
-        lambda_runner.event("Delete", props, physical_id=created.physical_id), timeout_seconds=2.5
+        lambda_runner.event("Delete", props, physical_id=created.physical_id), timeout_seconds=4
     )
     assert deleted.status == "SUCCESS"
     assert len(deleted.invocation_starts) >= 2
@@ -144,7 +144,7 @@ def test_a_selection_that_cannot_finish_within_the_service_timeout_fails_before_
     result = lambda_runner.send(lambda_runner.event("Create", props))
     assert result.status == "FAILED"
     reason = result.response["Reason"]
-    assert reason.startswith("200 contacts need up to 800 Connect calls: about 816 s at max_requests_per_second=1")
+    assert reason.startswith("200 contacts need up to 800 Connect calls: about 842 s at max_requests_per_second=1")
     assert "ServiceTimeout of 600 s" in reason and "at least 2" in reason and "split the selection into 2" in reason
     assert len(reason) <= 256
     assert emulator.requests == []
