@@ -36,7 +36,6 @@ import argparse
 import json
 import logging
 import math
-import os
 import random
 import re
 import resource
@@ -53,17 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
 REGION = "eu-west-2"
-# Signing credentials for this process's S3 client (moto); the developer's AWS configuration kept out of the way.
-os.environ.update(
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_REGION=REGION,
-    AWS_DEFAULT_REGION=REGION,
-    AWS_CONFIG_FILE=os.devnull,
-    AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-)
-for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-    os.environ.pop(_name, None)
+from local_cloudformation.local_aws import use_local_aws  # noqa: E402
+
+use_local_aws(REGION)  # before any client exists; every call goes to local stand-ins
 
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402

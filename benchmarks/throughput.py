@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import inspect
 import logging
 import math
 import os
@@ -47,28 +46,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "lambda"), str(ROOT / "constructs")]
 
 REGION = "eu-west-2"
-# Credentials and Region for botocore's SigV4 signing; set before any client exists, and the
-# developer's own AWS configuration kept out of the way (every call goes to the local emulator).
-os.environ.update(
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_REGION=REGION,
-    AWS_DEFAULT_REGION=REGION,
-    AWS_CONFIG_FILE=os.devnull,
-    AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-)
-for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
-    os.environ.pop(_name, None)
+from local_cloudformation.local_aws import use_local_aws  # noqa: E402
+
+use_local_aws(REGION)  # before any client exists; every call goes to local stand-ins
 
 import boto3  # noqa: E402
 import index  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 
-import contact_reconciler.lifecycle as lifecycle  # noqa: E402
 from connect_contact_rules import CONTACT_EXPIRY_SEGMENT_ATTRIBUTE  # noqa: E402
 from connect_emulator import ConnectEmulator, RequestRecord, SeedContact  # noqa: E402
-from contact_reconciler.lifecycle import LifecycleRequest, LifecycleResult, ResourceFailed, create_or_update  # noqa: E402
+from contact_reconciler.checkpoint import Checkpoint  # noqa: E402
+from contact_reconciler.lifecycle import (  # noqa: E402
+    InvocationTime,
+    LifecycleRequest,
+    LifecycleResult,
+    ResourceFailed,
+    create_or_update,
+)
 from contact_reconciler.reconcile import worker_count  # noqa: E402
 from contact_reconciler.request_pacer import RATE_HEADROOM  # noqa: E402
 from local_cloudformation import resource_properties  # noqa: E402
@@ -191,34 +187,22 @@ def _no_s3_client() -> Any:
 
 
 def run_lifecycle(request: LifecycleRequest, remaining_seconds: float) -> tuple[LifecycleResult | None, str, int]:
-    """create_or_update called with keywords, as the Lambda would: (result, "", invocations) or
-    (None, the ResourceFailed reason, invocations).
-
-    Works with the committed signature (remaining_seconds) and with the checkpointing one
-    (time_available, s3_client, checkpoint): a HandOff is continued from its checkpoint, as the
-    next invocation of the Lambda would.
-    """
-    parameters = inspect.signature(create_or_update).parameters
+    """create_or_update as the Lambda calls it: (result, "", invocations) or (None, the ResourceFailed
+    reason, invocations). A HandOff is continued from its checkpoint, as the next invocation would."""
     physical_ids: list[str] = []
-    checkpoint: Any = None
+    checkpoint: Checkpoint | None = None
     invocations = 0
     while True:
         invocations += 1
-        arguments: dict[str, Any] = {
-            "request": request,
-            "client_factory": index.connect_client,
-            "on_physical_id": physical_ids.append,
-        }
-        if "time_available" in parameters:
-            arguments["time_available"] = lifecycle.InvocationTime(remaining_seconds)  # type: ignore[attr-defined]
-        else:
-            arguments["remaining_seconds"] = remaining_seconds
-        if "s3_client" in parameters:
-            arguments["s3_client"] = _no_s3_client
-        if checkpoint is not None:
-            arguments["checkpoint"] = checkpoint
         try:
-            outcome = create_or_update(**arguments)
+            outcome = create_or_update(
+                request,
+                InvocationTime(remaining_seconds),
+                index.connect_client,
+                _no_s3_client,
+                physical_ids.append,
+                checkpoint=checkpoint,
+            )
         except ResourceFailed as error:
             return None, str(error), invocations
         if isinstance(outcome, LifecycleResult):
