@@ -238,8 +238,8 @@ def check_something_declared(has_attributes: bool, has_expiry: bool, field: str 
 
 
 def check_max_requests_per_second(rate: float, field: str = "max_requests_per_second") -> None:
-    if not rate > 0:
-        raise RuleViolation(field, f"{rate} is not a rate; it must be greater than 0 requests per second")
+    if not 0 < rate < float("inf"):
+        raise RuleViolation(field, f"{rate} is not a rate; it must be greater than 0 requests per second, and finite")
 
 
 def contact_file_format(file_name: str) -> ContactFileFormat:

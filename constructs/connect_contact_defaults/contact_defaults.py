@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any
@@ -226,6 +227,10 @@ def _value_removal_policy(removal_policy: RemovalPolicy) -> ValueRemovalPolicy:
 
 
 def _rate(max_requests_per_second: float) -> str:
+    if isinstance(max_requests_per_second, float) and not math.isfinite(max_requests_per_second):
+        check_max_requests_per_second(
+            max_requests_per_second, "max_requests_per_second"
+        )  # before jsii: JSON has no inf
     if Token.is_unresolved(max_requests_per_second):
         return Tokenization.stringify_number(max_requests_per_second)
     if isinstance(max_requests_per_second, bool) or not isinstance(max_requests_per_second, int | float):

@@ -445,6 +445,7 @@ INVALID = [
     ),
     ("rate-zero", {"max_requests_per_second": 0}, "max_requests_per_second", "greater than 0"),
     ("rate-negative", {"max_requests_per_second": -2}, "max_requests_per_second", "greater than 0"),
+    ("rate-infinite", {"max_requests_per_second": float("inf")}, "max_requests_per_second", "finite"),
     ("rate-not-number", {"max_requests_per_second": "5"}, "max_requests_per_second", "not a number"),
     (
         "removal-snapshot",

@@ -60,6 +60,7 @@ def test_defaults_for_optional_properties():
         ({"Mode": "MERGE"}, "Mode", "FILL_MISSING, OVERWRITE"),
         ({"RemovalPolicy": "SNAPSHOT"}, "RemovalPolicy", "RETAIN, DESTROY"),
         ({"MaxRequestsPerSecond": "0"}, "MaxRequestsPerSecond", "greater than 0"),
+        ({"MaxRequestsPerSecond": "inf"}, "MaxRequestsPerSecond", "and finite"),
         ({"MaxRequestsPerSecond": "fast"}, "MaxRequestsPerSecond", "not a number"),
     ],
 )
