@@ -57,14 +57,13 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
 
 
-try:
-    if _version(botocore.__version__) < MINIMUM_BOTOCORE:
-        raise RuntimeError(
+if _version(botocore.__version__) < MINIMUM_BOTOCORE:  # crhelper answers every event FAILED with this
+    helper.init_failure(
+        RuntimeError(
             f"botocore {botocore.__version__} is older than {'.'.join(map(str, MINIMUM_BOTOCORE))}, "
             "the first that can set connect:ContactExpiry; the asset's bundled SDK was not loaded"
         )
-except Exception as error:  # reported to CloudFormation by crhelper on the next event
-    helper.init_failure(error)
+    )
 
 
 def connect_client(region: str, max_concurrency: int) -> Any:

@@ -3,6 +3,8 @@
 Each test asserts the emulator's final state and the one response CloudFormation received.
 """
 
+import re
+import shutil
 from collections import Counter
 
 import pytest
@@ -273,3 +275,17 @@ def test_logs_hold_no_attribute_value_no_properties_and_no_response_url(lambda_r
         assert forbidden not in logs
     for event in lambda_runner.all_events:
         assert event["ResponseURL"] not in logs
+
+
+def test_an_sdk_older_than_contact_expiry_support_fails_loudly(lambda_runner, emulator, asset_dir, tmp_path):
+    """The handler refuses to run on a botocore that cannot set connect:ContactExpiry, instead of half-working."""
+    old_asset = tmp_path / "asset"
+    shutil.copytree(asset_dir, old_asset)
+    version_file = old_asset / "botocore" / "__init__.py"
+    version_file.write_text(re.sub(r"__version__ = '[^']+'", "__version__ = '1.35.69'", version_file.read_text()))
+    lambda_runner.asset_dir = old_asset
+    seed(emulator, c1=("EMAIL", {}))
+    result = lambda_runner.send(lambda_runner.event("Create", resource_properties(INSTANCE, ["c1"], {"a": "1"})))
+    assert result.status == "FAILED"
+    assert result.response["Reason"].startswith("botocore 1.35.69 is older than 1.35.70")
+    assert emulator.requests == []
