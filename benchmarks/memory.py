@@ -52,16 +52,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
 REGION = "eu-west-2"
-from local_cloudformation.local_aws import use_local_aws  # noqa: E402
+from connect_contact_defaults.testing.local_cloudformation.local_aws import use_local_aws  # noqa: E402
 
 use_local_aws(REGION)  # before any client exists; every call goes to local stand-ins
 
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
-import local_cloudformation.lambda_runner as lambda_runner_module  # noqa: E402
-from connect_emulator import ConnectEmulator, SeedContact  # noqa: E402
-from local_cloudformation import (  # noqa: E402
+import connect_contact_defaults.testing.local_cloudformation.lambda_runner as lambda_runner_module  # noqa: E402
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact  # noqa: E402
+from connect_contact_defaults.testing.local_cloudformation import (  # noqa: E402
     Invocation,
     LambdaRunner,
     ResponseServer,

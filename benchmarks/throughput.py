@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "lambda"), str(ROOT / "constructs")]
 
 REGION = "eu-west-2"
-from local_cloudformation.local_aws import use_local_aws  # noqa: E402
+from connect_contact_defaults.testing.local_cloudformation.local_aws import use_local_aws  # noqa: E402
 
 use_local_aws(REGION)  # before any client exists; every call goes to local stand-ins
 
@@ -55,8 +55,10 @@ import index  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, RequestRecord, SeedContact  # noqa: E402
+from connect_contact_defaults.testing.local_cloudformation import resource_properties  # noqa: E402
+from connect_contact_defaults.testing.local_cloudformation.lambda_runner import STACK_ID  # noqa: E402
 from connect_contact_rules import CONTACT_EXPIRY_SEGMENT_ATTRIBUTE  # noqa: E402
-from connect_emulator import ConnectEmulator, RequestRecord, SeedContact  # noqa: E402
 from contact_reconciler.checkpoint import Checkpoint  # noqa: E402
 from contact_reconciler.lifecycle import (  # noqa: E402
     InvocationTime,
@@ -67,8 +69,6 @@ from contact_reconciler.lifecycle import (  # noqa: E402
 )
 from contact_reconciler.reconcile import worker_count  # noqa: E402
 from contact_reconciler.request_pacer import RATE_HEADROOM  # noqa: E402
-from local_cloudformation import resource_properties  # noqa: E402
-from local_cloudformation.lambda_runner import STACK_ID  # noqa: E402
 
 INSTANCE_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 LOGICAL_ID = "ThroughputBenchmark"

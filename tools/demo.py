@@ -20,8 +20,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "constructs")]
 
-from connect_emulator import ConnectEmulator, SeedContact  # noqa: E402
-from local_cloudformation import (  # noqa: E402
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact  # noqa: E402
+from connect_contact_defaults.testing.local_cloudformation import (  # noqa: E402
     LambdaRunner,
     ResponseServer,
     make_certificates,

@@ -1,13 +1,31 @@
 """AWS CDK construct that stamps Amazon Connect contacts with default contact attributes and a contact expiry.
 
 from connect_contact_defaults import ContactDefaults, ContactSelection, AttributeMode, MissingContactPolicy
+
+The construct's names are loaded on first use, so that the command-line tool and the testing kit
+(``connect_contact_defaults.testing``) start without loading aws-cdk-lib and its Node.js kernel.
 """
 
-from connect_contact_rules import AttributeMode, MissingContactPolicy
+from __future__ import annotations
 
-from .contact_defaults import RESOURCE_TYPE, ContactDefaults
-from .contact_selection import ContactSelection
-from .validation_error import ContactDefaultsValidationError
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from connect_contact_rules import AttributeMode, MissingContactPolicy
+
+    from .contact_defaults import RESOURCE_TYPE, ContactDefaults
+    from .contact_selection import ContactSelection
+    from .validation_error import ContactDefaultsValidationError
+
+_EXPORTS = {
+    "AttributeMode": "connect_contact_rules",
+    "MissingContactPolicy": "connect_contact_rules",
+    "RESOURCE_TYPE": "connect_contact_defaults.contact_defaults",
+    "ContactDefaults": "connect_contact_defaults.contact_defaults",
+    "ContactSelection": "connect_contact_defaults.contact_selection",
+    "ContactDefaultsValidationError": "connect_contact_defaults.validation_error",
+}
 
 __all__ = [
     "RESOURCE_TYPE",
@@ -17,3 +35,16 @@ __all__ = [
     "ContactSelection",
     "MissingContactPolicy",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from emulator_helpers import INSTANCE, make_client
 
-from connect_emulator import ConnectEmulator, SeedContact
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from emulator_helpers import INSTANCE, error_of, make_client
 
-from connect_emulator import ConnectEmulator
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator
 
 ARN = "arn:aws:connect:eu-west-2:123456789012:instance/11111111-2222-3333-4444-555555555555"
 

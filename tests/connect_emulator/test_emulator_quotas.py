@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from emulator_helpers import INSTANCE, error_of, make_client
 
-from connect_emulator import ConnectEmulator, SeedContact
-from connect_emulator.quotas import Fault, FaultInjector, TokenBucket
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact
+from connect_contact_defaults.testing.connect_emulator.quotas import Fault, FaultInjector, TokenBucket
 
 
 class FakeClock:

@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from emulator_helpers import INSTANCE, make_client
 
-from connect_emulator import ConnectEmulator, RequestRecord, SeedContact
-from connect_emulator.request_log import region_from_authorization
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, RequestRecord, SeedContact
+from connect_contact_defaults.testing.connect_emulator.request_log import region_from_authorization
 
 
 def test_every_request_is_recorded_with_its_fields():

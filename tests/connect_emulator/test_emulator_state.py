@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import BotoCoreError
 from emulator_helpers import INSTANCE, make_client
 
-from connect_emulator import ConnectEmulator, SeedContact
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -124,9 +124,17 @@ def test_the_standalone_command_serves_a_seed_file(tmp_path):
         json.dumps({"instances": {"inst-9": [{"id": "c-9", "channel": "EMAIL", "attributes": {"from": "file"}}]}})
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "connect_emulator", "--port", "0", "--seed-file", str(seed_file)],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        [
+            sys.executable,
+            "-m",
+            "connect_contact_defaults.testing.connect_emulator",
+            "--port",
+            "0",
+            "--seed-file",
+            str(seed_file),
+        ],
+        cwd=tmp_path,  # from anywhere: the installed package, not this checkout's working directory
+        env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -8,16 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connect_emulator.contact_store import ContactStore, SeedContact
-from connect_emulator.errors import ApiError
-from connect_emulator.request_validation import (
+from connect_contact_defaults.testing.connect_emulator.contact_store import ContactStore, SeedContact
+from connect_contact_defaults.testing.connect_emulator.errors import ApiError
+from connect_contact_defaults.testing.connect_emulator.request_validation import (
     CONTACT_ATTRIBUTES_MAX_BYTES,
     attributes_size_bytes,
     model_violations,
     service_model,
     validate_request,
 )
-from connect_emulator.server import RouteTable
+from connect_contact_defaults.testing.connect_emulator.server import RouteTable
 
 
 def test_every_operation_of_the_model_routes_to_itself():

@@ -8,8 +8,13 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from connect_emulator import ConnectEmulator
-from local_cloudformation import LambdaRunner, ResponseServer, make_certificates, synthesized_function_asset
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator
+from connect_contact_defaults.testing.local_cloudformation import (
+    LambdaRunner,
+    ResponseServer,
+    make_certificates,
+    synthesized_function_asset,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

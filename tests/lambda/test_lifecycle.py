@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from connect_emulator import SeedContact
-from local_cloudformation import resource_properties
+from connect_contact_defaults.testing.connect_emulator import SeedContact
+from connect_contact_defaults.testing.local_cloudformation import resource_properties
 
 INSTANCE = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 OTHER_INSTANCE = "ffffeeee-5678-90ab-cdef-EXAMPLE22222"

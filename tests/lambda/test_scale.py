@@ -3,8 +3,8 @@ and the ServiceTimeout estimate. Driven through the synthesized asset like the o
 
 from collections import Counter
 
-from connect_emulator import SeedContact
-from local_cloudformation import resource_properties
+from connect_contact_defaults.testing.connect_emulator import SeedContact
+from connect_contact_defaults.testing.local_cloudformation import resource_properties
 
 INSTANCE = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 

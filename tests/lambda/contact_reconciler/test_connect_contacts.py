@@ -4,7 +4,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from connect_emulator import ConnectEmulator, SeedContact
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact
 from contact_reconciler.connect_contacts import ConnectCallFailed, ConnectContacts, ContactNotFound
 from contact_reconciler.request_pacer import Deadline, OutOfTime, RequestPacer
 

@@ -17,7 +17,7 @@ import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.validate import ParamValidator
 
-from connect_emulator.errors import invalid_parameter, invalid_request
+from .errors import invalid_parameter, invalid_request
 
 ATTRIBUTE_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 CONTACT_ATTRIBUTES_MAX_BYTES = 32_768

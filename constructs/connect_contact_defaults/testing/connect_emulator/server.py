@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, unquote
 
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from connect_emulator.errors import ApiError, invalid_request
+from .errors import ApiError, invalid_request
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""python -m connect_emulator [--port 8080] [--seed-file contacts.json]: serves until Ctrl-C.
+"""python -m connect_contact_defaults.testing.connect_emulator [--port 8080] [--seed-file contacts.json]: serves until Ctrl-C.
 
 Seed file: {"instances": {"<instance-id>": [{"id": ..., "channel": ..., "attributes": {...},
 "segment_attributes": {...}}]}}
@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from connect_emulator import ConnectEmulator, SeedContact
+from . import ConnectEmulator, SeedContact
 
 
 def seed_from_file(emulator: ConnectEmulator, path: Path) -> int:
@@ -38,7 +38,9 @@ def seed_from_file(emulator: ConnectEmulator, path: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m connect_emulator", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m connect_contact_defaults.testing.connect_emulator", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--port", type=int, default=8080, help="0 = a free port (default 8080)")
     parser.add_argument("--seed-file", type=Path)
     parser.add_argument("--rate", type=float, default=10.0, help="requests/s per operation")

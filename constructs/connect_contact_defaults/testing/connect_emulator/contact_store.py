@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connect_emulator.errors import invalid_request, not_found
-from connect_emulator.request_validation import (
+from .errors import invalid_request, not_found
+from .request_validation import (
     CONTACT_EXPIRY,
     check_attributes_size,
     parse_expiry_minutes,

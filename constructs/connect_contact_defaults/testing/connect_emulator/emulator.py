@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
-from connect_emulator.contact_store import ContactSnapshot, ContactStore, SeedContact, expiry_minutes_of
-from connect_emulator.errors import ApiError, internal_error, throttled, unknown_operation
-from connect_emulator.quotas import DEFAULT_BURST, DEFAULT_RATE, Clock, Fault, FaultInjector, Quotas
-from connect_emulator.request_log import RequestLog, RequestRecord, region_from_authorization
-from connect_emulator.request_validation import service_model, validate_request
-from connect_emulator.server import (
+from .contact_store import ContactSnapshot, ContactStore, SeedContact, expiry_minutes_of
+from .errors import ApiError, internal_error, throttled, unknown_operation
+from .quotas import DEFAULT_BURST, DEFAULT_RATE, Clock, Fault, FaultInjector, Quotas
+from .request_log import RequestLog, RequestRecord, region_from_authorization
+from .request_validation import service_model, validate_request
+from .server import (
     EmulatorHTTPServer,
     HttpResponse,
     RouteTable,
