@@ -58,7 +58,7 @@ from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, RequestRecord, SeedContact  # noqa: E402
 from connect_contact_defaults.testing.local_cloudformation import resource_properties  # noqa: E402
 from connect_contact_defaults.testing.local_cloudformation.lambda_runner import STACK_ID  # noqa: E402
-from connect_contact_rules import CONTACT_EXPIRY_SEGMENT_ATTRIBUTE  # noqa: E402
+from connect_contact_rules import CONTACT_EXPIRY_SEGMENT_ATTRIBUTE, RATE_HEADROOM  # noqa: E402
 from contact_reconciler.checkpoint import Checkpoint  # noqa: E402
 from contact_reconciler.lifecycle import (  # noqa: E402
     InvocationTime,
@@ -68,7 +68,6 @@ from contact_reconciler.lifecycle import (  # noqa: E402
     create_or_update,
 )
 from contact_reconciler.reconcile import worker_count  # noqa: E402
-from contact_reconciler.request_pacer import RATE_HEADROOM  # noqa: E402
 
 INSTANCE_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 LOGICAL_ID = "ThroughputBenchmark"

@@ -11,6 +11,8 @@ attribute *value* (it may be personal data); they name its key instead.
 from __future__ import annotations
 
 import csv
+import hashlib
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -32,6 +34,20 @@ EXPIRY_MINUTES_MAX = 2_147_483_647
 INLINE_CONTACT_IDS_MAX = 1_000
 """ContactSelection.of_ids puts the IDs into the template; more than this belongs in a file."""
 MAX_REQUESTS_PER_SECOND_DEFAULT = 5.0
+RATE_HEADROOM = 0.95
+"""Each API is paced at 95% of the budget: budget+1 consecutive calls then span 1.053 s, so up to ~50 ms of
+jitter between releasing a call and its arrival at Connect cannot put budget+1 calls into one second there."""
+
+# --- Time: one estimate, used by the construct (shards) and the Lambda (fail fast) ---
+SERVICE_TIMEOUT_MAX_SECONDS = 3_600
+"""CloudFormation's maximum (and default) ServiceTimeout of a custom resource."""
+SERVICE_TIMEOUT_MARGIN_SECONDS = 30.0
+"""Kept back from the ServiceTimeout for hand-offs and the response (at most 10% of it)."""
+ESTIMATE_SHARE = 0.8
+"""The share of the usable time the estimate plans to fill: the rest absorbs the time each invocation keeps
+back to finish the contacts in flight, the hand-offs between invocations, and retries."""
+SHARDS_MAX = 200
+"""At most this many custom resources for one ContactDefaults (a stack holds at most 500 resources)."""
 
 INSTANCE_ARN_PATTERN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):connect:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):instance/(?P<instance_id>[^/:]+)"
@@ -85,6 +101,7 @@ class Prop:
     REMOVAL_POLICY = "RemovalPolicy"  # ValueRemovalPolicy
     MAX_REQUESTS_PER_SECOND = "MaxRequestsPerSecond"  # number as a string
     SERVICE_TIMEOUT_SECONDS = "ServiceTimeoutSeconds"  # the custom resource's ServiceTimeout, as a string
+    SHARD = "Shard"  # {"Index", "Count"}: this resource stamps the contacts of the selection with shard_of == Index
 
 
 class Result:
@@ -309,3 +326,70 @@ class _NumberedLines:
         text = next(self._lines)
         self.line += 1
         return text
+
+
+def service_timeout_margin_seconds(service_timeout_seconds: float) -> float:
+    return min(SERVICE_TIMEOUT_MARGIN_SECONDS, service_timeout_seconds * 0.1)
+
+
+def contacts_within(max_requests_per_second: float, service_timeout_seconds: float) -> int:
+    """How many contacts one operation can reconcile within the ServiceTimeout at the budget: the estimate.
+
+    Each API is paced on its own at the budget and a contact makes at most one call to each, so a
+    contact costs 1 / (budget x RATE_HEADROOM) seconds of the busiest API's time, whatever it declares.
+    """
+    usable = service_timeout_seconds - service_timeout_margin_seconds(service_timeout_seconds)
+    return max(0, math.floor(usable * ESTIMATE_SHARE * max_requests_per_second * RATE_HEADROOM))
+
+
+def estimated_seconds(contacts: int, max_requests_per_second: float) -> float:
+    """The pacing time of `contacts` contacts at the budget (the busiest API's share)."""
+    return contacts / (max_requests_per_second * RATE_HEADROOM)
+
+
+def shard_of(contact_id: str, count: int) -> int:
+    """The shard (0 to count-1) of a contact: a jump consistent hash of its ID.
+
+    A contact keeps its shard whatever else the selection holds, and when count grows by one only
+    about 1/count of the contacts move (Lamping and Veach, "A Fast, Minimal Memory, Consistent Hash").
+    """
+    key = int.from_bytes(hashlib.sha256(contact_id.encode("utf-8")).digest()[:8], "big")
+    bucket, candidate = -1, 0
+    while candidate < count:
+        bucket = candidate
+        key = (key * 2862933555777941757 + 1) % (1 << 64)
+        candidate = int((bucket + 1) * (float(1 << 31) / float((key >> 33) + 1)))
+    return bucket
+
+
+def shard_count(
+    contact_ids: Iterable[str], max_requests_per_second: float, service_timeout_seconds: float, field: str = "contacts"
+) -> int:
+    """The fewest shards whose every shard fits contacts_within; 1 when the selection fits as it is.
+
+    :raises RuleViolation: more than SHARDS_MAX shards would be needed.
+    """
+    ids = list(contact_ids)
+    capacity = contacts_within(max_requests_per_second, service_timeout_seconds)
+    if len(ids) <= capacity:
+        return 1
+    if capacity < 1:
+        raise RuleViolation(
+            field,
+            f"no contact fits within the ServiceTimeout of {service_timeout_seconds:g} s at "
+            f"max_requests_per_second={max_requests_per_second:g}; raise either",
+        )
+    count = math.ceil(len(ids) / capacity)
+    while count <= SHARDS_MAX:
+        sizes = [0] * count
+        for contact_id in ids:
+            sizes[shard_of(contact_id, count)] += 1
+        if max(sizes) <= capacity:
+            return count
+        count += 1
+    raise RuleViolation(
+        field,
+        f"{len(ids)} contacts need more than {SHARDS_MAX} shards of at most {capacity} contacts "
+        f"(the ServiceTimeout of {service_timeout_seconds:g} s at max_requests_per_second="
+        f"{max_requests_per_second:g}); raise max_requests_per_second or split the selection between stacks",
+    )

@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connect_contact_rules import Result, RuleViolation, ValueRemovalPolicy
+from connect_contact_rules import RATE_HEADROOM, Result, RuleViolation, ValueRemovalPolicy
 
 from .checkpoint import Checkpoint
 from .connect_contacts import ConnectContacts
 from .contact_plan import ContactWork, needs_live_attributes
 from .contact_source import ContactFileUnavailable, S3ClientFactory, iter_selection
 from .reconcile import reconcile_contacts, worker_count
-from .request_pacer import RATE_HEADROOM, Deadline, RequestPacer
+from .request_pacer import Deadline, RequestPacer
 from .resource_spec import ResourceSpec, is_own_physical_id, parse_resource_spec
 from .response_summary import failure_reason, response_data
 

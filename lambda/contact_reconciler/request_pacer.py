@@ -11,9 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-RATE_HEADROOM = 0.95
-"""Pace at 95% of the budget: budget+1 consecutive calls then span 1.053 s, so up to ~50 ms of jitter between
-releasing a call and its arrival at Connect cannot put budget+1 calls into one second there."""
+from connect_contact_rules import RATE_HEADROOM
 
 
 class Deadline:

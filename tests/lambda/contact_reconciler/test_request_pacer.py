@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from contact_reconciler.request_pacer import RATE_HEADROOM, Deadline, OutOfTime, RequestPacer
+from connect_contact_rules import RATE_HEADROOM
+from contact_reconciler.request_pacer import Deadline, OutOfTime, RequestPacer
 
 
 class FakeClock:
