@@ -1,7 +1,7 @@
 """The Amazon Connect calls the reconciler makes, with its retries and its request budget.
 
 botocore's own retries are switched off (total_max_attempts=1) so that every attempt, retries
-included, is paced by the one RequestPacer. Throttling is any HTTP 429 whatever the error code
+included, is paced by its API's RequestPacer (ApiPacers: Connect's quotas are per API). Throttling is any HTTP 429 whatever the error code
 (UpdateContactAttributes does not model ThrottlingException); 429, 5xx and connection errors are
 retried with capped exponential backoff and full jitter while the deadline allows.
 """
@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from connect_contact_rules import CONTACT_EXPIRY_SEGMENT_ATTRIBUTE
 
-from .request_pacer import Deadline, OutOfTime, RequestPacer
+from .request_pacer import ApiPacers, Deadline, OutOfTime
 
 BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_CAP_SECONDS = 5.0
@@ -42,6 +42,9 @@ class ConnectCallFailed(Exception):
 class ContactDescription:
     channel: str
     expiry_minutes: int | None
+    attributes: dict[str, str] | None
+    """The contact's attributes where the response carried an `Attributes` key, else None (unknown: an absent
+    key must never be read as "no attributes"; GetContactAttributes then reads them)."""
 
 
 @dataclass
@@ -69,15 +72,18 @@ class ConnectContacts:
         self,
         client: Any,
         instance_id: str,
-        pacer: RequestPacer,
+        pacers: ApiPacers,
         deadline: Deadline,
         *,
+        before_call: Callable[[], None] = lambda: None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
+        """before_call runs before every attempt and may raise to stop the caller (a superseded chain)."""
         self._client = client
         self._instance_id = instance_id
-        self._pacer = pacer
+        self._pacers = pacers
+        self._before_call = before_call
         self._deadline = deadline
         self._sleep = sleep
         self._jitter = jitter
@@ -90,9 +96,11 @@ class ConnectContacts:
 
     def describe(self, contact_id: str) -> ContactDescription:
         contact = self._call("describe_contact", InstanceId=self._instance_id, ContactId=contact_id)["Contact"]
+        attributes = contact.get("Attributes")
         return ContactDescription(
             channel=contact.get("Channel", ""),
             expiry_minutes=read_expiry_minutes(contact.get("SegmentAttributes") or {}),
+            attributes=dict(attributes) if isinstance(attributes, dict) else None,
         )
 
     def update_attributes(self, contact_id: str, attributes: Mapping[str, str]) -> None:
@@ -117,8 +125,10 @@ class ConnectContacts:
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         attempt = 0
+        pacer = self._pacers.for_operation(operation)
         while True:
-            self._pacer.acquire(self._deadline)
+            self._before_call()
+            pacer.acquire(self._deadline)
             self._count("calls")
             try:
                 return getattr(self._client, operation)(**params)

@@ -25,6 +25,8 @@ def plan_attribute_changes(
     live: Mapping[str, str],
     mode: AttributeMode,
     removal_policy: ValueRemovalPolicy,
+    *,
+    kept: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Returns the attributes to write (key -> new value; "" clears) so the contact matches the declaration.
 
@@ -32,8 +34,10 @@ def plan_attribute_changes(
     - FILL_MISSING sets a declared key only where it is absent or empty, or still holds the value this
       resource set before (live == last applied != desired): a value somebody else wrote is never overwritten.
     - A key that was applied before and is no longer declared (all of them on Delete) is cleared under
-      DESTROY where the contact still holds the value set before; under RETAIN it is left alone.
+      DESTROY where the contact still holds the value set before; under RETAIN it is left alone. A value that
+      another resource declares for this contact (kept: key -> value) is never cleared.
     """
+    kept = kept or {}
     changes: dict[str, str] = {}
     for key, value in desired.items():
         current = live.get(key, "")
@@ -43,7 +47,7 @@ def plan_attribute_changes(
             changes[key] = value
     if removal_policy is ValueRemovalPolicy.DESTROY:
         for key, value in last_applied.items():
-            if key not in desired and value != "" and live.get(key, "") == value:
+            if key not in desired and value != "" and live.get(key, "") == value and kept.get(key) != value:
                 changes[key] = ""
     return changes
 

@@ -23,14 +23,22 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connect_contact_rules import RATE_HEADROOM, Result, RuleViolation, ValueRemovalPolicy
+from connect_contact_rules import (
+    RATE_HEADROOM,
+    Result,
+    RuleViolation,
+    ValueRemovalPolicy,
+    contacts_within,
+    estimated_seconds,
+    service_timeout_margin_seconds,
+)
 
 from .checkpoint import Checkpoint
 from .connect_contacts import ConnectContacts
 from .contact_plan import ContactWork, needs_live_attributes
 from .contact_source import ContactFileUnavailable, S3ClientFactory, iter_selection
 from .reconcile import reconcile_contacts, worker_count
-from .request_pacer import Deadline, RequestPacer
+from .request_pacer import ApiPacers, Deadline
 from .resource_spec import ResourceSpec, is_own_physical_id, parse_resource_spec
 from .response_summary import failure_reason, response_data
 
@@ -38,9 +46,6 @@ logger = logging.getLogger(__name__)
 
 ClientFactory = Callable[[str, int], Any]
 """(region, max concurrent calls) -> a boto3 `connect` client."""
-
-SERVICE_TIMEOUT_MARGIN_SECONDS = 30.0
-"""Kept back from the ServiceTimeout for hand-offs and the response."""
 
 
 class ResourceFailed(Exception):
@@ -129,10 +134,9 @@ def works_for_delete(spec: ResourceSpec, selections: Selections) -> Iterator[Con
         yield ContactWork(contact_id, {}, spec.attributes, None)
 
 
-def _calls_at_most(work: ContactWork, removal_policy: ValueRemovalPolicy) -> int:
-    """A read and a write for the attributes and for the expiry, where each is needed."""
-    reads = needs_live_attributes(work.desired, work.last_applied, removal_policy) + (work.expiry_minutes is not None)
-    return 2 * reads
+def _needs_calls(work: ContactWork, removal_policy: ValueRemovalPolicy) -> bool:
+    """Whether reconciling the contact can make any Connect call (attributes to plan, or an expiry)."""
+    return needs_live_attributes(work.desired, work.last_applied, removal_policy) or work.expiry_minutes is not None
 
 
 class _Operation:
@@ -149,7 +153,7 @@ class _Operation:
         self.make_works = make_works
         self.checkpoint = checkpoint or Checkpoint(started_at=time_available.now)
         self.is_first_invocation = checkpoint is None
-        margin = min(SERVICE_TIMEOUT_MARGIN_SECONDS, spec.service_timeout_seconds * 0.1)
+        margin = service_timeout_margin_seconds(spec.service_timeout_seconds)
         self.service_seconds_left = (
             self.checkpoint.started_at + spec.service_timeout_seconds - margin - time_available.now
         )
@@ -158,24 +162,30 @@ class _Operation:
 
     def relevant_works(self) -> Iterator[ContactWork]:
         removal = self.spec.removal_policy
-        return (work for work in self.make_works() if _calls_at_most(work, removal) > 0)
+        return (work for work in self.make_works() if _needs_calls(work, removal))
 
     def estimate_problem(self) -> str | None:
-        """Why the operation cannot finish within the ServiceTimeout at the budget, or None if it can."""
-        contacts = calls = 0
-        for work in self.relevant_works():
-            contacts += 1
-            calls += _calls_at_most(work, self.spec.removal_policy)
+        """Why the operation cannot finish within the ServiceTimeout at the budget, or None if it can.
+
+        The estimate is connect_contact_rules.contacts_within, the one the construct shards selections by.
+        """
+        contacts = sum(1 for _ in self.relevant_works())
         rate = self.spec.max_requests_per_second
-        seconds = calls / (rate * RATE_HEADROOM)
-        if seconds <= self.service_seconds_left:
-            logger.info("estimate: %d contacts, at most %d Connect calls, about %.0f s", contacts, calls, seconds)
+        timeout = self.spec.service_timeout_seconds
+        capacity = contacts_within(rate, timeout)
+        if contacts <= capacity:
+            logger.info(
+                "estimate: %d contacts, about %.0f s of the busiest API's time (at most %d within the ServiceTimeout)",
+                contacts,
+                estimated_seconds(contacts, rate),
+                capacity,
+            )
             return None
-        needed = math.ceil(calls / (RATE_HEADROOM * max(self.service_seconds_left, 1.0)))
-        parts = math.ceil(seconds / max(self.service_seconds_left, 1.0))
+        needed = math.ceil(rate * contacts / max(capacity, 1))
+        parts = math.ceil(contacts / max(capacity, 1))
         return (
-            f"{contacts} contacts need up to {calls} Connect calls: about {seconds:.0f} s at "
-            f"max_requests_per_second={rate:g}, over the ServiceTimeout of {self.spec.service_timeout_seconds} s. "
+            f"{contacts} contacts need about {estimated_seconds(contacts, rate):.0f} s at "
+            f"max_requests_per_second={rate:g}; at most {capacity} fit the ServiceTimeout of {timeout} s. "
             f"Raise max_requests_per_second to at least {needed} or split the selection into {parts} resources"
         )[:256]
 
@@ -186,11 +196,12 @@ class _Operation:
         connect = ConnectContacts(
             client_factory(spec.region, workers),
             spec.instance_id,
-            RequestPacer(spec.max_requests_per_second),
+            ApiPacers(spec.max_requests_per_second),
             Deadline(self.invocation_seconds),
         )
-        # stop starting contacts early enough for those in flight to finish (at most 4 calls each)
-        drain = min(self.invocation_seconds * 0.25, 4 * workers / spec.max_requests_per_second + 1.0)
+        # stop starting contacts early enough for those in flight to finish: each makes at most one call to
+        # each API, so the busiest API has at most `workers` calls left
+        drain = min(self.invocation_seconds * 0.25, workers / (spec.max_requests_per_second * RATE_HEADROOM) + 1.0)
         complete = reconcile_contacts(
             self.relevant_works(),
             connect,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import Enum
@@ -29,6 +29,14 @@ from .contact_plan import (
     size_after,
 )
 from .request_pacer import Deadline, OutOfTime
+
+KeptValues = Callable[[str], Mapping[str, str]] | None
+"""contact ID -> key -> value that other resources declare for that contact (never cleared), or None."""
+
+
+class Superseded(Exception):
+    """A later operation on the same resource took over: stop before the next Connect call."""
+
 
 logger = logging.getLogger(__name__)
 
@@ -132,53 +140,96 @@ class Progress:
             self.next_position += 1
 
 
+@dataclass(frozen=True)
+class ContactChange:
+    """What reconciling one contact would write, planned from its live state (nothing written yet)."""
+
+    contact_id: str
+    attributes: dict[str, str]
+    """Key -> value to write ("" clears); empty when no attribute changes."""
+    expiry: ExpiryAction
+    expiry_minutes: int | None
+    failure: str = ""
+    """Why the contact cannot be reconciled (nothing of it is written), or ""."""
+
+    @property
+    def writes(self) -> bool:
+        return not self.failure and (bool(self.attributes) or self.expiry is ExpiryAction.SET)
+
+
+def plan_contact(
+    work: ContactWork,
+    connect: ConnectContacts,
+    mode: AttributeMode,
+    removal_policy: ValueRemovalPolicy,
+    kept: KeptValues = None,
+) -> ContactChange:
+    """Reads what one contact holds (only the calls its declaration needs) and plans its writes; writes nothing.
+
+    DescribeContact (needed for an expiry) also answers with the attributes where its response carries an
+    `Attributes` key: then GetContactAttributes is skipped. kept(contact_id) gives the values other resources
+    declare for the contact: a value equal to one of them is never cleared.
+    :raises ContactNotFound: the contact does not exist.
+    """
+    contact_id = work.contact_id
+    description = connect.describe(contact_id) if work.expiry_minutes is not None else None
+    live: dict[str, str] = {}
+    if needs_live_attributes(work.desired, work.last_applied, removal_policy):
+        if description is not None and description.attributes is not None:
+            live = description.attributes
+        else:
+            live = connect.get_attributes(contact_id)
+    protected = kept(contact_id) if kept is not None and work.last_applied else {}
+    changes = plan_attribute_changes(work.desired, work.last_applied, live, mode, removal_policy, kept=protected)
+    expiry = (
+        plan_expiry(work.expiry_minutes, description.channel, description.expiry_minutes)
+        if description is not None
+        else ExpiryAction.KEEP
+    )
+    failure = ""
+    if changes and (size := size_after(live, changes)) > CONTACT_ATTRIBUTES_MAX_BYTES:
+        failure = f"attributes would take {size} UTF-8 bytes, over the limit of {CONTACT_ATTRIBUTES_MAX_BYTES}"
+    return ContactChange(contact_id, changes, expiry, work.expiry_minutes, failure)
+
+
+def apply_change(change: ContactChange, connect: ConnectContacts) -> None:
+    """Writes a planned change: all attribute changes in one UpdateContactAttributes call, then the expiry."""
+    if change.attributes:
+        connect.update_attributes(change.contact_id, change.attributes)
+    if change.expiry is ExpiryAction.SET and change.expiry_minutes is not None:
+        connect.update_expiry(change.contact_id, change.expiry_minutes)
+
+
 def reconcile_contact(
     work: ContactWork,
     connect: ConnectContacts,
     mode: AttributeMode,
     removal_policy: ValueRemovalPolicy,
+    kept: KeptValues = None,
 ) -> ContactResult:
     """Brings one contact to its declared state; never raises for a contact-level problem."""
     contact_id = work.contact_id
-    reads_attributes = needs_live_attributes(work.desired, work.last_applied, removal_policy)
     try:
-        description = connect.describe(contact_id) if work.expiry_minutes is not None else None
-        live = connect.get_attributes(contact_id) if reads_attributes else {}
-        changes = plan_attribute_changes(work.desired, work.last_applied, live, mode, removal_policy)
-        expiry = (
-            plan_expiry(work.expiry_minutes, description.channel, description.expiry_minutes)
-            if description is not None
-            else ExpiryAction.KEEP
-        )
-        if changes:
-            size = size_after(live, changes)
-            if size > CONTACT_ATTRIBUTES_MAX_BYTES:
-                return ContactResult(
-                    contact_id,
-                    Outcome.FAILED,
-                    f"attributes would take {size} UTF-8 bytes, over the limit of {CONTACT_ATTRIBUTES_MAX_BYTES}",
-                )
-            connect.update_attributes(contact_id, changes)
-        if expiry is ExpiryAction.SET:
-            connect.update_expiry(contact_id, work.expiry_minutes)  # type: ignore[arg-type]
+        change = plan_contact(work, connect, mode, removal_policy, kept)
+        if change.failure:
+            return ContactResult(contact_id, Outcome.FAILED, change.failure)
+        apply_change(change, connect)
     except ContactNotFound:
         return ContactResult(contact_id, Outcome.MISSING)
     except ConnectCallFailed as error:
         return ContactResult(contact_id, Outcome.FAILED, f"{error.operation} {error.code}")
-    except OutOfTime:
+    except (OutOfTime, Superseded):
         return ContactResult(contact_id, Outcome.INTERRUPTED)
-    if changes or expiry is ExpiryAction.SET:
+    if change.writes:
         logger.info(
             "contact %s: set %d key(s) %s%s",
             contact_id,
-            len(changes),
-            sorted(changes),
-            ", expiry" if expiry is ExpiryAction.SET else "",
+            len(change.attributes),
+            sorted(change.attributes),
+            ", expiry" if change.expiry is ExpiryAction.SET else "",
         )
-        outcome = Outcome.UPDATED
-    else:
-        outcome = Outcome.UNCHANGED
-    return ContactResult(contact_id, outcome, expiry_skipped=expiry is ExpiryAction.SKIP_CHANNEL)
+    outcome = Outcome.UPDATED if change.writes else Outcome.UNCHANGED
+    return ContactResult(contact_id, outcome, expiry_skipped=change.expiry is ExpiryAction.SKIP_CHANNEL)
 
 
 def worker_count(max_requests_per_second: float) -> int:
@@ -196,9 +247,12 @@ def reconcile_contacts(
     report: ReconcileReport,
     progress: Progress,
     stop_starting: Deadline,
+    stopped: Callable[[], bool] = lambda: False,
+    kept: KeptValues = None,
 ) -> bool:
     """Works through the unfinished contacts in order, at most `workers` in flight, so memory does not grow
-    with the selection. Starts no contact after stop_starting. Returns whether every contact is finished."""
+    with the selection. Starts no contact after stop_starting or once stopped() (a superseded chain).
+    Returns whether every contact is finished."""
     complete = True
     in_flight: dict[Future[ContactResult], int] = {}
 
@@ -217,12 +271,12 @@ def reconcile_contacts(
         for position, work in enumerate(works):
             if progress.is_finished(position):
                 continue
-            if stop_starting.remaining() <= 0:
+            if stop_starting.remaining() <= 0 or stopped():
                 complete = False
                 break
             if len(in_flight) >= workers:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 collect(done)
-            in_flight[pool.submit(reconcile_contact, work, connect, mode, removal_policy)] = position
+            in_flight[pool.submit(reconcile_contact, work, connect, mode, removal_policy, kept)] = position
         collect(list(in_flight))
     return complete

@@ -1,4 +1,7 @@
-"""A request budget shared by every worker thread: at most `rate` Connect calls in any one-second window.
+"""Request budgets shared by every worker thread: at most `rate` calls to each Connect API in any one-second window.
+
+Connect's quotas are per API (per account and Region), so each API has its own RequestPacer
+(ApiPacers) and calls to different APIs overlap.
 
 Calls are spaced evenly (1/rate apart) rather than let through in bursts, because the quota is
 shared with the production contact center: a burst from a deployment would eat the burst
@@ -64,3 +67,29 @@ class RequestPacer:
             if ready_at > deadline.at:
                 raise OutOfTime("the request budget leaves no slot before the deadline")
             self._sleep(ready_at - now)
+
+
+class ApiPacers:
+    """One RequestPacer per Connect API, each at the budget (or at a lower rate set for that API)."""
+
+    def __init__(
+        self,
+        rate: float,
+        rates: dict[str, float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate
+        self._rates = dict(rates or {})
+        self._clock = clock
+        self._sleep = sleep
+        self._pacers: dict[str, RequestPacer] = {}
+        self._lock = threading.Lock()
+
+    def for_operation(self, operation: str) -> RequestPacer:
+        with self._lock:
+            pacer = self._pacers.get(operation)
+            if pacer is None:
+                rate = min(self.rate, self._rates.get(operation, self.rate))
+                pacer = self._pacers[operation] = RequestPacer(rate, self._clock, self._sleep)
+            return pacer

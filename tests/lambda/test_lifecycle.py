@@ -52,24 +52,34 @@ def test_create_applies_defaults_and_expiry_from_the_bundled_sdk(lambda_runner, 
     assert all(r.region == "eu-west-2" for r in emulator.requests)
 
 
-def test_calls_per_contact_on_create_repeat_and_delete(lambda_runner, emulator):
-    seed(emulator, e1=("EMAIL", {}), e2=("EMAIL", {}))
+@pytest.mark.parametrize(
+    "describe_returns_attributes", [True, False], ids=["describe-attributes", "no-describe-attributes"]
+)
+def test_calls_per_contact_on_create_repeat_and_delete(lambda_runner, emulator, describe_returns_attributes):
+    """DescribeContact (read for the expiry) saves GetContactAttributes only where its answer carries Attributes."""
+    emulator.describe_returns_attributes = describe_returns_attributes
+    get = {"GetContactAttributes": 2} if not describe_returns_attributes else {}
+    seed(emulator, e1=("EMAIL", {}), e2=("EMAIL", {"a": "theirs"}))
     props = resource_properties(INSTANCE, ["e1", "e2"], {"a": "1"}, expiry_minutes=30, removal_policy="DESTROY")
     created = lambda_runner.send(lambda_runner.event("Create", props))
     assert calls_by_operation(emulator) == Counter(
-        {"DescribeContact": 2, "GetContactAttributes": 2, "UpdateContactAttributes": 2, "UpdateContact": 2}
+        {"DescribeContact": 2, **get, "UpdateContactAttributes": 1, "UpdateContact": 2}
     )
+    assert emulator.attributes(INSTANCE, "e2") == {"a": "theirs"}  # FILL_MISSING read the real attributes
     mark = len(emulator.requests)
-    repeat = lambda_runner.send(lambda_runner.event("Create", props))  # the same event delivered twice
+    repeat = lambda_runner.send(
+        lambda_runner.event("Update", props, old_properties=props, physical_id=created.physical_id)
+    )
     assert repeat.status == "SUCCESS"
     assert repeat.physical_id == created.physical_id
     assert repeat.data["Updated"] == "0" and repeat.data["Unchanged"] == "2"
-    assert calls_by_operation(emulator, mark) == Counter({"DescribeContact": 2, "GetContactAttributes": 2})
+    assert calls_by_operation(emulator, mark) == Counter({"DescribeContact": 2, **get})
     mark = len(emulator.requests)
     deleted = lambda_runner.send(lambda_runner.event("Delete", props, physical_id=created.physical_id))
     assert deleted.status == "SUCCESS"
-    assert calls_by_operation(emulator, mark) == Counter({"GetContactAttributes": 2, "UpdateContactAttributes": 2})
+    assert calls_by_operation(emulator, mark) == Counter({"GetContactAttributes": 2, "UpdateContactAttributes": 1})
     assert emulator.attributes(INSTANCE, "e1") == {"a": ""}
+    assert emulator.attributes(INSTANCE, "e2") == {"a": "theirs"}
     assert emulator.expiry_minutes(INSTANCE, "e1") == 30  # expiry is not undone (Connect cannot unset it)
 
 

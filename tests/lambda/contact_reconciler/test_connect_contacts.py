@@ -6,7 +6,7 @@ from botocore.config import Config
 
 from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact
 from contact_reconciler.connect_contacts import ConnectCallFailed, ConnectContacts, ContactNotFound
-from contact_reconciler.request_pacer import Deadline, OutOfTime, RequestPacer
+from contact_reconciler.request_pacer import ApiPacers, Deadline, OutOfTime
 
 INSTANCE = "inst-1"
 
@@ -28,7 +28,7 @@ def contacts(emulator, *, rate=1000.0, deadline=30.0):
         aws_secret_access_key="testing",
         config=Config(retries={"total_max_attempts": 1}),
     )
-    return ConnectContacts(client, INSTANCE, RequestPacer(rate), Deadline(deadline), jitter=lambda: 0.1)
+    return ConnectContacts(client, INSTANCE, ApiPacers(rate), Deadline(deadline), jitter=lambda: 0.1)
 
 
 def test_reads_and_writes_through_the_api(emulator):

@@ -67,6 +67,9 @@ class ConnectEmulator:
         self._log = RequestLog()
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.describe_returns_attributes = True
+        """Whether DescribeContact answers with the contact's `Attributes` (botocore >= 1.38.7 models it; whether
+        Connect fills it is unconfirmed): set False to emulate a Connect that leaves it out."""
 
     # --- lifecycle ---
 
@@ -202,7 +205,10 @@ class ConnectEmulator:
         return response
 
     def _describe_contact(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
-        return self._store.describe_contact(params["InstanceId"], params["ContactId"], region)
+        described = self._store.describe_contact(params["InstanceId"], params["ContactId"], region)
+        if not self.describe_returns_attributes:
+            del described["Contact"]["Attributes"]
+        return described
 
     def _get_contact_attributes(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
         return self._store.get_contact_attributes(params["InstanceId"], params["InitialContactId"])
