@@ -22,10 +22,13 @@ from crhelper import CfnResource
 
 from contact_reconciler.checkpoint import CHECKPOINT_EVENT_KEY, Checkpoint
 from contact_reconciler.lifecycle import (
+    AwsClients,
+    Duplicate,
     HandOff,
     InvocationTime,
     LifecycleRequest,
     LifecycleResult,
+    StateTable,
     create_or_update,
     delete,
 )
@@ -40,12 +43,13 @@ logger = logging.getLogger("contact_reconciler")
 
 
 class ContactDefaultsResource(CfnResource):
-    """crhelper's CfnResource, except that an invocation which handed its work on sends no response."""
+    """crhelper's CfnResource, except that an invocation which handed its work on, or found another delivery of
+    itself at work, sends no response (the one chain that holds the resource's lease answers)."""
 
-    handed_off = False
+    responds = True
 
     def _cfn_response(self, event: dict[str, Any]) -> None:
-        if not self.handed_off:
+        if self.responds:
             super()._cfn_response(event)
 
 
@@ -66,6 +70,10 @@ if _version(botocore.__version__) < MINIMUM_BOTOCORE:  # crhelper answers every 
     )
 
 
+current_request_id = ""
+"""The CloudFormation RequestId of the event at work: in the User-Agent of its Connect calls (CloudTrail shows it)."""
+
+
 def connect_client(region: str, max_concurrency: int) -> Any:
     """A Connect client with botocore's retries off (ConnectContacts retries) and room for every worker.
 
@@ -76,13 +84,20 @@ def connect_client(region: str, max_concurrency: int) -> Any:
         max_pool_connections=max_concurrency + 2,
         connect_timeout=5,
         read_timeout=20,
-        user_agent_extra="cdk-connect-contact-defaults",
+        user_agent_extra=f"cdk-connect-contact-defaults request/{current_request_id}",
     )
     return boto3.client("connect", region_name=region, config=config)
 
 
 # Created at cold start, not in the last second of an invocation that hands its work on.
 lambda_client = boto3.client("lambda")
+STATE_TABLE_ENV = "STATE_TABLE"
+"""The stack's DynamoDB table of leases and declarations (docs/write-ownership.md), set by the construct."""
+state_table = StateTable(
+    boto3.client("dynamodb", config=Config(retries={"mode": "standard"})), os.environ.get(STATE_TABLE_ENV, "")
+)
+if not state_table.name:
+    helper.init_failure(RuntimeError(f"the function has no {STATE_TABLE_ENV} environment variable; redeploy the stack"))
 
 
 @cache
@@ -93,6 +108,7 @@ def s3_client() -> Any:
 
 def _request(event: dict[str, Any]) -> LifecycleRequest:
     return LifecycleRequest(
+        request_id=event["RequestId"],
         request_type=event["RequestType"],
         properties=event.get("ResourceProperties") or {},
         old_properties=event.get("OldResourceProperties"),
@@ -106,7 +122,7 @@ def _request(event: dict[str, Any]) -> LifecycleRequest:
 def _time_available(context: Any) -> InvocationTime:
     remaining = context.get_remaining_time_in_millis() / 1000.0
     margin = min(RESPONSE_MARGIN_SECONDS, max(RESPONSE_MARGIN_MIN_SECONDS, remaining * 0.2))
-    return InvocationTime(remaining - margin)
+    return InvocationTime(remaining - margin, lambda_seconds=remaining)
 
 
 def _checkpoint(event: dict[str, Any]) -> Checkpoint | None:
@@ -114,14 +130,20 @@ def _checkpoint(event: dict[str, Any]) -> Checkpoint | None:
     return Checkpoint.from_json(data) if data else None
 
 
-def _finish(event: dict[str, Any], context: Any, outcome: LifecycleResult | HandOff) -> str:
+def _clients() -> AwsClients:
+    return AwsClients(connect_client, s3_client, state_table)
+
+
+def _finish(event: dict[str, Any], context: Any, outcome: LifecycleResult | HandOff | Duplicate) -> str:
     """Records the result for crhelper's response, or starts the next invocation and sends no response."""
-    if isinstance(outcome, HandOff):
+    if isinstance(outcome, Duplicate):
+        helper.responds = False
+    elif isinstance(outcome, HandOff):
         payload = {**event, CHECKPOINT_EVENT_KEY: outcome.checkpoint.to_json()}
         lambda_client.invoke(
             FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=json.dumps(payload).encode()
         )
-        helper.handed_off = True
+        helper.responds = False
         logger.info("continuing in invocation %d", outcome.checkpoint.invocation)
     else:
         helper.Data.update(outcome.data)
@@ -136,12 +158,7 @@ def _set_physical_id(physical_id: str) -> None:
 @helper.update
 def create_or_update_resource(event: dict[str, Any], context: Any) -> str:
     outcome = create_or_update(
-        _request(event),
-        _time_available(context),
-        connect_client,
-        s3_client,
-        _set_physical_id,
-        checkpoint=_checkpoint(event),
+        _request(event), _time_available(context), _clients(), _set_physical_id, checkpoint=_checkpoint(event)
     )
     return _finish(event, context, outcome)
 
@@ -150,9 +167,7 @@ def create_or_update_resource(event: dict[str, Any], context: Any) -> str:
 def delete_resource(event: dict[str, Any], context: Any) -> str:
     """Always answers SUCCESS: a failed Delete would leave the stack stuck in DELETE_FAILED."""
     try:
-        outcome = delete(
-            _request(event), _time_available(context), connect_client, s3_client, checkpoint=_checkpoint(event)
-        )
+        outcome = delete(_request(event), _time_available(context), _clients(), checkpoint=_checkpoint(event))
         return _finish(event, context, outcome)
     except Exception as error:
         logger.error("Delete could not run (%s); answering SUCCESS so the stack is not stuck", type(error).__name__)
@@ -160,7 +175,9 @@ def delete_resource(event: dict[str, Any], context: Any) -> str:
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    helper.handed_off = False
+    global current_request_id  # noqa: PLW0603 (one event at a time per execution environment)
+    current_request_id = str(event.get("RequestId", ""))
+    helper.responds = True
     logger.info(
         "%s %s (%s)", event.get("RequestType"), event.get("LogicalResourceId"), event.get("PhysicalResourceId", "new")
     )

@@ -32,13 +32,16 @@ DEPS_CACHE = Path(os.environ.get("HANDLER_DEPS_CACHE", ROOT / ".build" / "handle
 """Overridable so that a second checkout (the asset-hash test) can reuse the first one's download."""
 
 LAMBDA_PLATFORM = ["--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.14"]
-BOTOCORE_SERVICES_KEPT = frozenset({"connect", "s3", "lambda", "events", "logs", "sts"})
-"""connect and s3 for the handler; lambda, events and logs because crhelper creates those clients."""
+BOTOCORE_SERVICES_KEPT = frozenset({"connect", "s3", "lambda", "dynamodb", "events", "logs", "sts"})
+"""connect, s3, lambda (hand-offs) and dynamodb (the lease) for the handler; events and logs because crhelper
+creates those clients."""
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt")
 
 
 def requirements_key(requirements: Path = REQUIREMENTS) -> str:
-    return hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    """The cache key: the pinned requirements and what pruning keeps."""
+    kept = ",".join(sorted(BOTOCORE_SERVICES_KEPT)).encode()
+    return hashlib.sha256(requirements.read_bytes() + b"\n" + kept).hexdigest()[:16]
 
 
 def _prune(site: Path) -> None:

@@ -23,6 +23,8 @@ class Checkpoint:
     progress: Progress = field(default_factory=Progress)
     report: ReconcileReport = field(default_factory=ReconcileReport)
     old_selection_unavailable: bool = False
+    estimated: bool = False
+    """Whether the ServiceTimeout estimate was made (before the first Connect call)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -32,6 +34,7 @@ class Checkpoint:
             "finishedBeyond": sorted(self.progress.finished_beyond),
             "report": self.report.to_json(),
             "oldSelectionUnavailable": self.old_selection_unavailable,
+            "estimated": self.estimated,
         }
 
     @classmethod
@@ -42,4 +45,5 @@ class Checkpoint:
             progress=Progress(int(data["nextPosition"]), set(data["finishedBeyond"])),
             report=ReconcileReport.from_json(data["report"]),
             old_selection_unavailable=bool(data["oldSelectionUnavailable"]),
+            estimated=bool(data.get("estimated", True)),
         )

@@ -6,7 +6,7 @@ Connect has no delete: clearing a key means setting it to "".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -26,7 +26,7 @@ def plan_attribute_changes(
     mode: AttributeMode,
     removal_policy: ValueRemovalPolicy,
     *,
-    kept: Mapping[str, str] | None = None,
+    kept: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, str]:
     """Returns the attributes to write (key -> new value; "" clears) so the contact matches the declaration.
 
@@ -35,7 +35,7 @@ def plan_attribute_changes(
       resource set before (live == last applied != desired): a value somebody else wrote is never overwritten.
     - A key that was applied before and is no longer declared (all of them on Delete) is cleared under
       DESTROY where the contact still holds the value set before; under RETAIN it is left alone. A value that
-      another resource declares for this contact (kept: key -> value) is never cleared.
+      another resource declares for this contact (kept: key -> values) is never cleared.
     """
     kept = kept or {}
     changes: dict[str, str] = {}
@@ -47,7 +47,7 @@ def plan_attribute_changes(
             changes[key] = value
     if removal_policy is ValueRemovalPolicy.DESTROY:
         for key, value in last_applied.items():
-            if key not in desired and value != "" and live.get(key, "") == value and kept.get(key) != value:
+            if key not in desired and value != "" and live.get(key, "") == value and value not in kept.get(key, ()):
                 changes[key] = ""
     return changes
 

@@ -12,6 +12,12 @@ Work that does not fit in one invocation is handed off: the caller starts a fres
 with the returned Checkpoint, and only the invocation that finishes answers CloudFormation.
 Before writing anything, an operation that cannot finish within the custom resource's
 ServiceTimeout at the declared budget fails at once with the estimate and what to change.
+
+Every invocation first takes the resource's lease (resource_lease): a duplicate delivery stops with
+no call and no response; a later operation on the resource supersedes an earlier one still at work,
+which stops before its next Connect call and answers FAILED (CloudFormation ignores it), and the later
+one makes its first Connect call only once the earlier chain has stopped. A value is never cleared
+where another resource of the stack declares it for that contact (declarations).
 """
 
 from __future__ import annotations
@@ -36,9 +42,12 @@ from connect_contact_rules import (
 from .checkpoint import Checkpoint
 from .connect_contacts import ConnectContacts
 from .contact_plan import ContactWork, needs_live_attributes
-from .contact_source import ContactFileUnavailable, S3ClientFactory, iter_selection
-from .reconcile import reconcile_contacts, worker_count
+from .contact_source import ContactFileUnavailable, S3ClientFactory
+from .contact_works import Selections, works_for_create, works_for_delete, works_for_update
+from .declarations import OtherDeclarations, record_declaration, remove_declaration
+from .reconcile import KeptValues, Superseded, reconcile_contacts, worker_count
 from .request_pacer import ApiPacers, Deadline
+from .resource_lease import Claim, ResourceLease, lease_exists
 from .resource_spec import ResourceSpec, is_own_physical_id, parse_resource_spec
 from .response_summary import failure_reason, response_data
 
@@ -53,7 +62,26 @@ class ResourceFailed(Exception):
 
 
 @dataclass(frozen=True)
+class StateTable:
+    """The stack's DynamoDB table of leases and declarations, and a client for it."""
+
+    client: Any
+    name: str
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    """The AWS clients an operation uses: Connect (per Region and concurrency), S3 (contact files), the state table."""
+
+    connect: ClientFactory
+    s3: S3ClientFactory
+    state: StateTable
+
+
+@dataclass(frozen=True)
 class LifecycleRequest:
+    request_id: str
+    """The CloudFormation RequestId: one operation, whatever the number of its invocations and deliveries."""
     request_type: str
     properties: Mapping[str, Any]
     old_properties: Mapping[str, Any] | None
@@ -69,6 +97,13 @@ class InvocationTime:
     """How long this invocation may make Connect calls (the Lambda's remaining time less the response margin)."""
     now: float = field(default_factory=time.time)
     """Epoch seconds at the start of this invocation."""
+    lambda_seconds: float | None = None
+    """How long until Lambda ends this invocation (default: seconds): after that it cannot be at work."""
+
+    @property
+    def until(self) -> float:
+        """Epoch seconds after which this invocation is certainly no longer at work."""
+        return self.now + (self.lambda_seconds if self.lambda_seconds is not None else self.seconds) + 1.0
 
 
 @dataclass(frozen=True)
@@ -78,60 +113,21 @@ class LifecycleResult:
 
 
 @dataclass(frozen=True)
+class Duplicate:
+    """Another delivery of this invocation holds (or held) the resource's lease: no Connect call, no response."""
+
+    physical_id: str
+
+
+SUPERSEDED = "superseded by a later operation on this resource, which reconciles what this one wrote"
+
+
+@dataclass(frozen=True)
 class HandOff:
     """Not finished: continue in a fresh invocation from this checkpoint; send no response now."""
 
     physical_id: str
     checkpoint: Checkpoint
-
-
-class Selections:
-    """Reads the contact IDs of a spec's selection (inline or from S3), remembering an unavailable old file."""
-
-    def __init__(self, s3_client: S3ClientFactory) -> None:
-        self._s3_client = s3_client
-        self.old_selection_unavailable = False
-
-    def ids(self, spec: ResourceSpec) -> Iterator[str]:
-        seen: set[str] = set()
-        for contact_id in iter_selection(spec, self._s3_client):
-            if contact_id not in seen:
-                seen.add(contact_id)
-                yield contact_id
-
-    def old_ids(self, spec: ResourceSpec) -> set[str] | None:
-        """The previous selection as a set, or None when its file is gone from the bucket."""
-        try:
-            return set(self.ids(spec))
-        except ContactFileUnavailable as error:
-            logger.warning("previous contact file %s cannot be read: contacts only it held are left as they are", error)
-            self.old_selection_unavailable = True
-            return None
-
-
-def works_for_create(spec: ResourceSpec, selections: Selections) -> Iterator[ContactWork]:
-    for contact_id in selections.ids(spec):
-        yield ContactWork(contact_id, spec.attributes, {}, spec.expiry_minutes)
-
-
-def works_for_update(old: ResourceSpec, new: ResourceSpec, selections: Selections) -> Iterator[ContactWork]:
-    """New selection in its order, then the contacts that left it, sorted (a stable order across invocations).
-
-    If the old file is gone, every selected contact is taken to have held the old declaration.
-    """
-    old_ids = selections.old_ids(old)
-    new_ids: set[str] = set()
-    for contact_id in selections.ids(new):
-        new_ids.add(contact_id)
-        last_applied = old.attributes if old_ids is None or contact_id in old_ids else {}
-        yield ContactWork(contact_id, new.attributes, last_applied, new.expiry_minutes)
-    for contact_id in sorted((old_ids or set()) - new_ids):
-        yield ContactWork(contact_id, {}, old.attributes, None)
-
-
-def works_for_delete(spec: ResourceSpec, selections: Selections) -> Iterator[ContactWork]:
-    for contact_id in selections.ids(spec):
-        yield ContactWork(contact_id, {}, spec.attributes, None)
 
 
 def _needs_calls(work: ContactWork, removal_policy: ValueRemovalPolicy) -> bool:
@@ -153,6 +149,7 @@ class _Operation:
         self.make_works = make_works
         self.checkpoint = checkpoint or Checkpoint(started_at=time_available.now)
         self.is_first_invocation = checkpoint is None
+        self.time_available = time_available
         margin = service_timeout_margin_seconds(spec.service_timeout_seconds)
         self.service_seconds_left = (
             self.checkpoint.started_at + spec.service_timeout_seconds - margin - time_available.now
@@ -189,19 +186,24 @@ class _Operation:
             f"Raise max_requests_per_second to at least {needed} or split the selection into {parts} resources"
         )[:256]
 
-    def run(self, client_factory: ClientFactory) -> bool:
-        """Reconciles until done or this invocation's time is up; returns whether every contact is finished."""
+    def seconds_left(self) -> float:
+        return self.invocation_seconds - (time.time() - self.time_available.now)
+
+    def run(self, client_factory: ClientFactory, lease: ResourceLease, kept: KeptValues) -> bool:
+        """Reconciles until done, this invocation's time is up or the lease is lost; whether every contact is done."""
         spec = self.spec
         workers = worker_count(spec.max_requests_per_second)
+        seconds = self.seconds_left()
         connect = ConnectContacts(
             client_factory(spec.region, workers),
             spec.instance_id,
             ApiPacers(spec.max_requests_per_second),
-            Deadline(self.invocation_seconds),
+            Deadline(seconds),
+            before_call=lease.check,
         )
         # stop starting contacts early enough for those in flight to finish: each makes at most one call to
         # each API, so the busiest API has at most `workers` calls left
-        drain = min(self.invocation_seconds * 0.25, workers / (spec.max_requests_per_second * RATE_HEADROOM) + 1.0)
+        drain = min(seconds * 0.25, workers / (spec.max_requests_per_second * RATE_HEADROOM) + 1.0)
         complete = reconcile_contacts(
             self.relevant_works(),
             connect,
@@ -210,7 +212,9 @@ class _Operation:
             workers,
             report=self.checkpoint.report,
             progress=self.checkpoint.progress,
-            stop_starting=Deadline(self.invocation_seconds - drain),
+            stop_starting=Deadline(seconds - drain),
+            stopped=lambda: lease.superseded,
+            kept=kept,
         )
         report = self.checkpoint.report
         logger.info(
@@ -218,7 +222,7 @@ class _Operation:
             "%d expiry skipped; this invocation %d Connect calls, %d throttled, %d server errors",
             spec.instance_id,
             self.checkpoint.invocation,
-            "finished" if complete else "handing off",
+            "finished" if complete else "superseded" if lease.superseded else "handing off",
             report.updated,
             report.unchanged,
             report.missing,
@@ -247,19 +251,78 @@ class _Operation:
         return data
 
 
+def _lease(state: StateTable, request: LifecycleRequest, checkpoint: Checkpoint | None) -> ResourceLease:
+    invocation = checkpoint.invocation if checkpoint is not None else 1
+    return ResourceLease(state.client, state.name, request.logical_id, request.request_id, invocation)
+
+
+def _claim(lease: ResourceLease, checkpoint: Checkpoint | None, time_available: InvocationTime) -> Claim:
+    claim = lease.acquire(time_available.until) if checkpoint is None else lease.claim(time_available.until)
+    if claim is Claim.DUPLICATE:
+        logger.info(
+            "invocation %d of this operation is already at work (a second delivery): stopping", lease.invocation
+        )
+    return claim
+
+
+def _wait_for_earlier_chains(operation: _Operation, lease: ResourceLease) -> bool:
+    """Whether every earlier chain of this resource has stopped (so this one may call Connect now)."""
+    lease.start_watch()
+    return lease.wait_for_others(max(0.0, operation.seconds_left() - 1.0))
+
+
 def create_or_update(
     request: LifecycleRequest,
     time_available: InvocationTime,
-    client_factory: ClientFactory,
-    s3_client: S3ClientFactory,
+    clients: AwsClients,
     on_physical_id: Callable[[str], None],
     *,
     checkpoint: Checkpoint | None = None,
-) -> LifecycleResult | HandOff:
+) -> LifecycleResult | HandOff | Duplicate:
     """Applies the declaration; raises ResourceFailed (after on_physical_id) if any contact failed."""
     spec = parse_resource_spec(request.properties, request.default_region)
     physical_id = spec.physical_id(request.stack_id, request.logical_id)
     on_physical_id(physical_id)  # a failed Create must still answer with our ID, so its Delete is recognised
+    lease = _lease(clients.state, request, checkpoint)
+    claim = _claim(lease, checkpoint, time_available)
+    if claim is Claim.DUPLICATE:
+        return Duplicate(physical_id)
+    handed_off = False
+    try:
+        if claim is Claim.SUPERSEDED:
+            raise ResourceFailed(SUPERSEDED)
+        if checkpoint is None:
+            record_declaration(
+                clients.state.client, clients.state.name, request.logical_id, physical_id, request.properties
+            )
+        outcome = _create_or_update(
+            request,
+            spec,
+            physical_id=physical_id,
+            time_available=time_available,
+            clients=clients,
+            lease=lease,
+            checkpoint=checkpoint,
+        )
+        handed_off = isinstance(outcome, HandOff)
+        return outcome
+    except Superseded:
+        raise ResourceFailed(SUPERSEDED) from None
+    finally:
+        if not handed_off:
+            lease.release()
+
+
+def _create_or_update(
+    request: LifecycleRequest,
+    spec: ResourceSpec,
+    *,
+    physical_id: str,
+    time_available: InvocationTime,
+    clients: AwsClients,
+    lease: ResourceLease,
+    checkpoint: Checkpoint | None,
+) -> LifecycleResult | HandOff:
     old_spec = None
     if request.request_type == "Update" and request.old_properties is not None:
         try:
@@ -271,7 +334,7 @@ def create_or_update(
         and (old_spec.instance_id, old_spec.region) == (spec.instance_id, spec.region)
         and request.physical_id == physical_id
     )
-    selections = Selections(s3_client)
+    selections = Selections(clients.s3)
 
     def make_works() -> Iterator[ContactWork]:
         if same_target and old_spec is not None:
@@ -281,7 +344,7 @@ def create_or_update(
     operation = _Operation(spec, make_works, time_available, checkpoint)
     if operation.is_first_invocation:
         logger.info(
-            "%s on instance %s (%s): keys %s, expiry %s, mode %s, removal %s, budget %g/s",
+            "%s on instance %s (%s): keys %s, expiry %s, mode %s, removal %s, budget %g/s per API%s",
             request.request_type if same_target or request.request_type == "Create" else "Replacement",
             spec.instance_id,
             spec.region,
@@ -290,62 +353,141 @@ def create_or_update(
             spec.mode.value,
             spec.removal_policy.value,
             spec.max_requests_per_second,
+            f", shard {spec.shard.index + 1} of {spec.shard.count}" if spec.shard else "",
         )
+    if not _wait_for_earlier_chains(operation, lease):
+        return _hand_on(operation, lease, physical_id, "an earlier operation on this resource is still at work")
+    kept = OtherDeclarations(clients.state.client, clients.state.name, request.logical_id, spec, clients.s3).kept
     try:
-        if operation.is_first_invocation and (problem := operation.estimate_problem()) is not None:
-            raise ResourceFailed(problem)
-        complete = operation.run(client_factory)
+        if not operation.checkpoint.estimated:
+            if (problem := operation.estimate_problem()) is not None:
+                raise ResourceFailed(problem)
+            operation.checkpoint.estimated = True
+        complete = operation.run(clients.connect, lease, kept)
     except ContactFileUnavailable as error:
         raise ResourceFailed(f"cannot read the contact file {error}"[:256]) from None
+    if lease.superseded:
+        logger.warning("%s: stopped after %d contacts", SUPERSEDED, operation.checkpoint.report.total)
+        raise ResourceFailed(SUPERSEDED)
     if not complete:
-        if not operation.service_timeout_binds:
-            return operation.hand_off(physical_id)
-        raise ResourceFailed(
-            f"not finished within the ServiceTimeout of {spec.service_timeout_seconds} s "
-            f"({operation.checkpoint.report.total} contacts done); raise max_requests_per_second or split the selection"
-        )
+        return _hand_on(operation, lease, physical_id, "not finished")
     reason = failure_reason(operation.checkpoint.report, spec.missing_contacts)
     if reason is not None:
         raise ResourceFailed(reason)
     return LifecycleResult(physical_id, operation.data(selections.old_selection_unavailable))
 
 
+def _hand_on(operation: _Operation, lease: ResourceLease, physical_id: str, why: str) -> HandOff:
+    """Continues in a fresh invocation, or fails if the ServiceTimeout leaves no room for one."""
+    spec = operation.spec
+    if operation.service_timeout_binds:
+        raise ResourceFailed(
+            f"{why} at the end of the ServiceTimeout of {spec.service_timeout_seconds} s "
+            f"({operation.checkpoint.report.total} contacts done); raise max_requests_per_second or split the selection"
+        )
+    if not lease.hand_off():
+        raise Superseded(SUPERSEDED)
+    return operation.hand_off(physical_id)
+
+
 def delete(
     request: LifecycleRequest,
     time_available: InvocationTime,
-    client_factory: ClientFactory,
-    s3_client: S3ClientFactory,
+    clients: AwsClients,
     *,
     checkpoint: Checkpoint | None = None,
-) -> LifecycleResult | HandOff:
+) -> LifecycleResult | HandOff | Duplicate:
+    """Undoes what the resource declared (under DESTROY); always answers SUCCESS so a stack is never stuck."""
     physical_id = request.physical_id or ""
     try:
         spec = parse_resource_spec(request.properties, request.default_region)
     except RuleViolation as error:
         logger.warning("Delete with invalid properties (%s): nothing to undo", error.field)
         return LifecycleResult(physical_id, {})
-    if not is_own_physical_id(physical_id, spec):
-        logger.info("Delete of a physical ID this handler did not issue: nothing to undo")
+    if checkpoint is None and not is_own_physical_id(physical_id, spec):
+        if not lease_exists(clients.state.client, clients.state.name, request.logical_id):
+            logger.info(
+                "Delete of a physical ID this handler did not issue, for a Create that never started: nothing to undo"
+            )
+            return LifecycleResult(physical_id, {})
+        logger.info("Delete of a physical ID this handler did not issue, for a Create that started: undoing it")
+    lease = _lease(clients.state, request, checkpoint)
+    claim = _claim(lease, checkpoint, time_available)
+    if claim is Claim.DUPLICATE:
+        return Duplicate(physical_id)
+    if claim is Claim.SUPERSEDED:
+        logger.warning("Delete %s; answering SUCCESS", SUPERSEDED)
+        lease.release()
         return LifecycleResult(physical_id, {})
+    try:
+        outcome = _delete(
+            request,
+            spec,
+            physical_id=physical_id,
+            time_available=time_available,
+            clients=clients,
+            lease=lease,
+            checkpoint=checkpoint,
+        )
+    except Superseded:
+        logger.warning("Delete %s; answering SUCCESS", SUPERSEDED)
+        lease.release()
+        return LifecycleResult(physical_id, {})
+    except BaseException:
+        lease.release()
+        raise
+    if isinstance(outcome, LifecycleResult):
+        own_physical_id = spec.physical_id(request.stack_id, request.logical_id)
+        if remove_declaration(clients.state.client, clients.state.name, request.logical_id, own_physical_id):
+            lease.delete()  # the resource is gone (not only a replaced resource's old physical ID)
+        else:
+            lease.release()
+    return outcome
+
+
+def _delete(
+    request: LifecycleRequest,
+    spec: ResourceSpec,
+    *,
+    physical_id: str,
+    time_available: InvocationTime,
+    clients: AwsClients,
+    lease: ResourceLease,
+    checkpoint: Checkpoint | None,
+) -> LifecycleResult | HandOff:
+    selections = Selections(clients.s3)
+    operation = _Operation(spec, lambda: works_for_delete(spec, selections), time_available, checkpoint)
+    if not _wait_for_earlier_chains(operation, lease):
+        if operation.service_timeout_binds:
+            logger.warning("Delete: an earlier operation is still at work at the end of the ServiceTimeout")
+            return LifecycleResult(physical_id, {})
+        return _hand_on(operation, lease, physical_id, "an earlier operation on this resource is still at work")
     if spec.removal_policy is ValueRemovalPolicy.RETAIN:
         logger.info("Delete with RETAIN on instance %s: values left in place", spec.instance_id)
         return LifecycleResult(physical_id, {})
-    selections = Selections(s3_client)
-    operation = _Operation(spec, lambda: works_for_delete(spec, selections), time_available, checkpoint)
+    kept = OtherDeclarations(clients.state.client, clients.state.name, request.logical_id, spec, clients.s3).kept
     try:
-        if operation.is_first_invocation:
+        if not operation.checkpoint.estimated:
             problem = operation.estimate_problem()
             if problem is not None:
                 logger.warning("Delete leaves values in place so the stack is not stuck: %s", problem)
                 return LifecycleResult(physical_id, {})
-        if not operation.run(client_factory):
-            if not operation.service_timeout_binds:
-                return operation.hand_off(physical_id)
-            logger.warning("Delete stopped at the ServiceTimeout; the remaining values are left in place")
-    except ContactFileUnavailable:
-        logger.warning("Delete: the contact file cannot be read; values left in place")
+            operation.checkpoint.estimated = True
+        complete = operation.run(clients.connect, lease, kept)
+    except ContactFileUnavailable as error:
+        logger.warning("Delete: the contact file %s cannot be read; values left in place", error)
         return LifecycleResult(physical_id, {})
+    if lease.superseded:
+        raise Superseded(SUPERSEDED)
+    if not complete:
+        if not operation.service_timeout_binds:
+            return _hand_on(operation, lease, physical_id, "not finished")
+        logger.warning("Delete stopped at the ServiceTimeout; the remaining values are left in place")
     report = operation.checkpoint.report
     if report.failed:
-        logger.warning("Delete could not clear %d contacts; answering SUCCESS so the stack is not stuck", report.failed)
+        logger.warning(
+            "Delete could not clear %d contacts (first: %s); answering SUCCESS so the stack is not stuck",
+            report.failed,
+            [contact_id for contact_id, _ in report.failures],
+        )
     return LifecycleResult(physical_id, response_data(report))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import Enum
@@ -30,8 +30,8 @@ from .contact_plan import (
 )
 from .request_pacer import Deadline, OutOfTime
 
-KeptValues = Callable[[str], Mapping[str, str]] | None
-"""contact ID -> key -> value that other resources declare for that contact (never cleared), or None."""
+KeptValues = Callable[[str], Mapping[str, Collection[str]]] | None
+"""contact ID -> key -> values that other resources declare for that contact (never cleared), or None."""
 
 
 class Superseded(Exception):
@@ -179,8 +179,11 @@ def plan_contact(
             live = description.attributes
         else:
             live = connect.get_attributes(contact_id)
-    protected = kept(contact_id) if kept is not None and work.last_applied else {}
-    changes = plan_attribute_changes(work.desired, work.last_applied, live, mode, removal_policy, kept=protected)
+    changes = plan_attribute_changes(work.desired, work.last_applied, live, mode, removal_policy)
+    if kept is not None and any(key not in work.desired for key in changes):  # it would clear: ask the others
+        changes = plan_attribute_changes(
+            work.desired, work.last_applied, live, mode, removal_policy, kept=kept(contact_id)
+        )
     expiry = (
         plan_expiry(work.expiry_minutes, description.channel, description.expiry_minutes)
         if description is not None

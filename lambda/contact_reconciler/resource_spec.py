@@ -14,6 +14,7 @@ from typing import Any
 
 from connect_contact_rules import (
     MAX_REQUESTS_PER_SECOND_DEFAULT,
+    SERVICE_TIMEOUT_MAX_SECONDS,
     AttributeMode,
     ContactFileFormat,
     MissingContactPolicy,
@@ -26,10 +27,11 @@ from connect_contact_rules import (
     check_instance_id,
     check_max_requests_per_second,
     check_something_declared,
+    shard_of,
 )
 
 PHYSICAL_ID_PREFIX = "connect-contact-defaults"
-SERVICE_TIMEOUT_DEFAULT_SECONDS = 3600
+SERVICE_TIMEOUT_DEFAULT_SECONDS = SERVICE_TIMEOUT_MAX_SECONDS
 """CloudFormation's default (and maximum) ServiceTimeout for a custom resource."""
 
 
@@ -42,6 +44,12 @@ class ContactFile:
     @property
     def source(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int
+    count: int
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,12 @@ class ResourceSpec:
     removal_policy: ValueRemovalPolicy
     max_requests_per_second: float
     service_timeout_seconds: int = SERVICE_TIMEOUT_DEFAULT_SECONDS
+    shard: Shard | None = None
+    """This resource stamps only the contacts of the selection that fall into this shard (a large selection)."""
+
+    def selects(self, contact_id: str) -> bool:
+        """Whether a contact of the selection falls into this resource's shard (always, without shards)."""
+        return self.shard is None or shard_of(contact_id, self.shard.count) == self.shard.index
 
     def physical_id(self, stack_id: str, logical_id: str) -> str:
         """Stable across in-place updates; a new instance or Region gives a new ID (a replacement)."""
@@ -140,7 +154,23 @@ def parse_resource_spec(properties: Mapping[str, Any], default_region: str) -> R
         removal_policy=_enum(ValueRemovalPolicy, properties, Prop.REMOVAL_POLICY, ValueRemovalPolicy.RETAIN),
         max_requests_per_second=rate,
         service_timeout_seconds=service_timeout,
+        shard=_shard(properties),
     )
+
+
+def _shard(properties: Mapping[str, Any]) -> Shard | None:
+    raw = properties.get(Prop.SHARD)
+    if raw is None:
+        return None
+    try:
+        shard = Shard(int(str(raw["Index"])), int(str(raw["Count"])))
+    except (TypeError, KeyError, ValueError):
+        raise RuleViolation(Prop.SHARD, "must be a map with whole numbers Index and Count") from None
+    if not 0 <= shard.index < shard.count:
+        raise RuleViolation(
+            Prop.SHARD, f"Index {shard.index} is out of range; it must be 0 to Count - 1 ({shard.count - 1})"
+        )
+    return shard
 
 
 def _selection(properties: Mapping[str, Any]) -> tuple[tuple[str, ...], ContactFile | None]:

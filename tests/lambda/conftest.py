@@ -65,20 +65,54 @@ def emulator():
 
 
 @pytest.fixture
-def lambda_runner(asset_dir, emulator, response_server, certificates):
-    runner = LambdaRunner(asset_dir, emulator.endpoint_url, response_server, certificates.ca_file)
+def lambda_runner(asset_dir, emulator, response_server, certificates, aws_endpoint):
+    runner = LambdaRunner(
+        asset_dir, emulator.endpoint_url, response_server, certificates.ca_file, aws_endpoint_url=aws_endpoint
+    )
     yield runner
     runner.close()
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint():
-    """A real S3-compatible endpoint on 127.0.0.1 (moto's server mode), as the Lambda reaches S3 over HTTP."""
+def aws_endpoint():
+    """Real S3 and DynamoDB APIs on 127.0.0.1 (moto's server mode), reached over HTTP as the Lambda reaches AWS."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(aws_endpoint):
+    return aws_endpoint
+
+
+@pytest.fixture
+def dynamodb(aws_endpoint):
+    return boto3.client(
+        "dynamodb",
+        region_name="eu-west-2",
+        endpoint_url=aws_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def state_table(dynamodb):
+    """A fresh table shaped like the stack's state table (pk/sk strings, on demand)."""
+    name = f"state-{uuid.uuid4().hex[:12]}"
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
 
 
 @pytest.fixture

@@ -200,6 +200,7 @@ class ConnectEmulator:
                 error_code=response.headers.get("x-amzn-ErrorType"),
                 region=region,
                 is_write=is_write,
+                user_agent=headers.get("user-agent", ""),
             )
         )
         return response

@@ -23,6 +23,8 @@ class RequestRecord:
     region: str | None
     """From the SigV4 credential scope of the Authorization header; None if unsigned."""
     is_write: bool
+    user_agent: str = ""
+    """The User-Agent header (as CloudTrail records it): tells which client, or which chain, sent the call."""
 
 
 def region_from_authorization(authorization: str | None) -> str | None:

@@ -5,6 +5,10 @@
 - Events are shaped like CloudFormation's: every scalar property is a string.
 - The ResponseURL points at a local HTTPS server whose certificate is signed by a throwaway CA
   that the subprocess trusts through SSL_CERT_FILE.
+- The stack's state table (leases and declarations) is a DynamoDB table in moto's server mode on
+  127.0.0.1: the runner's own, or the one at `aws_endpoint_url` (which may also serve S3).
+- As Lambda does, every asynchronous invocation (a hand-off) starts as soon as it is invoked, in
+  parallel with whatever else runs; an event or a hand-off can be delivered more than once.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +109,8 @@ class Invocation:
     """time.monotonic() when each Lambda invocation of this event (1 + hand-offs) started."""
     hand_offs: list[float]
     """time.monotonic() when each hand-off's Invoke request reached the Lambda service."""
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    """Every response CloudFormation received for the request (exactly one when all went well)."""
 
     @property
     def status(self) -> str:
@@ -119,7 +128,18 @@ class Invocation:
 class LambdaRunner:
     """Sends CloudFormation-shaped events to the handler in the synthesized asset directory."""
 
-    def __init__(self, asset_dir: Path, endpoint_url: str, responses: ResponseServer, ca_file: Path) -> None:
+    def __init__(
+        self,
+        asset_dir: Path,
+        endpoint_url: str,
+        responses: ResponseServer,
+        ca_file: Path,
+        *,
+        aws_endpoint_url: str | None = None,
+        region: str = "eu-west-2",
+    ) -> None:
+        """endpoint_url: the Connect emulator's. aws_endpoint_url: moto's server mode (DynamoDB, and S3 where a
+        test uses it); None starts one for this runner."""
         self.asset_dir = asset_dir
         self.endpoint_url = endpoint_url
         self.responses = responses
@@ -127,7 +147,21 @@ class LambdaRunner:
         self.all_logs: list[str] = []
         self.all_events: list[dict[str, Any]] = []
         self.lambda_service = LambdaService()
+        self.hand_off_deliveries = 1
+        """How many times the Lambda service delivers each hand-off (Lambda delivers at least once)."""
         self._count = 0
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lambda")
+        self._moto: Any = None
+        if aws_endpoint_url is None:
+            from moto.server import ThreadedMotoServer  # noqa: PLC0415 (only when no endpoint is given)
+
+            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            self._moto.start()
+            host, port = self._moto.get_host_and_port()
+            aws_endpoint_url = f"http://{host}:{port}"
+        self.aws_endpoint_url = aws_endpoint_url
+        self.state_table = create_state_table(aws_endpoint_url, region)
 
     def event(
         self,
@@ -162,51 +196,87 @@ class LambdaRunner:
         timeout_seconds: float = 60.0,
         region: str = "eu-west-2",
         extra_env: dict[str, str] | None = None,
+        deliveries: int = 1,
     ) -> Invocation:
-        """Runs the event, then every invocation it hands its work on to, one after the other, as Lambda would.
+        """Runs the event and every invocation it hands its work on to, as Lambda would; returns when all ended.
 
         Asserts that CloudFormation received exactly one response in all.
         """
-        pending = [event]
+        invocation = self.start(
+            event, timeout_seconds=timeout_seconds, region=region, extra_env=extra_env, deliveries=deliveries
+        ).result()
+        assert len(invocation.responses) == 1, (
+            f"expected exactly one response, got {len(invocation.responses)}\n{invocation.logs}"
+        )
+        return invocation
+
+    def start(
+        self,
+        event: dict[str, Any],
+        *,
+        timeout_seconds: float = 60.0,
+        region: str = "eu-west-2",
+        extra_env: dict[str, str] | None = None,
+        deliveries: int = 1,
+    ) -> Future[Invocation]:
+        """Delivers the event (deliveries times, at once) and runs its chain in the background, as Lambda would."""
+        return self._pool.submit(self._run_chain, event, timeout_seconds, region, extra_env or {}, deliveries)
+
+    def _run_chain(
+        self, event: dict[str, Any], timeout_seconds: float, region: str, extra_env: dict[str, str], deliveries: int
+    ) -> Invocation:
+        request_id = event["RequestId"]
         logs: list[str] = []
         loaded: dict[str, str] = {}
         starts: list[float] = []
         hand_offs: list[float] = []
-        while pending:
-            current = pending.pop(0)
+        running: list[Future[subprocess.CompletedProcess[str]]] = []
+
+        def launch(payload: dict[str, Any]) -> None:
             starts.append(time.monotonic())
-            completed = self._run_once(current, timeout_seconds, region, extra_env or {})
+            running.append(self._pool.submit(self._run_once, payload, timeout_seconds, region, extra_env))
+
+        for _ in range(deliveries):
+            launch(event)
+        while running:
+            completed = running.pop(0).result()
             output = completed.stdout + completed.stderr
             logs.append(output)
-            self.all_logs.append(output)
+            with self._lock:
+                self.all_logs.append(output)
             assert completed.returncode == 0, output
             for line in completed.stdout.splitlines():
                 if line.startswith("LOADED "):
                     loaded = json.loads(line[len("LOADED ") :])
-            for invocation in self.lambda_service.take_pending():
+            for invocation in self.lambda_service.take_pending(request_id):
                 hand_offs.append(invocation.time)
-                pending.append(invocation.payload)
-        self.all_events.append(event)
-        responses = self.responses.responses.get(event["RequestId"], [])
+                for _ in range(self.hand_off_deliveries):
+                    launch(invocation.payload)
+        with self._lock:
+            self.all_events.append(event)
+        responses = list(self.responses.responses.get(request_id, []))
         joined = "\n".join(logs)
-        assert len(responses) == 1, f"expected exactly one response, got {len(responses)}\n{joined}"
-        return Invocation(responses[0], joined, event, loaded, starts, hand_offs)
+        return Invocation(responses[0] if responses else {}, joined, event, loaded, starts, hand_offs, responses)
 
     def _run_once(
         self, event: dict[str, Any], timeout_seconds: float, region: str, extra_env: dict[str, str]
     ) -> subprocess.CompletedProcess[str]:
-        self._count += 1
+        with self._lock:
+            self._count += 1
+            count = self._count
         env = {
             "PATH": os.environ.get("PATH", ""),
             "ASSET_DIR": str(self.asset_dir),
             "FUNCTION_TIMEOUT_SECONDS": str(timeout_seconds),
-            "INVOCATION": str(self._count),
+            "INVOCATION": str(count),
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_ENDPOINT_URL_CONNECT": self.endpoint_url,
             "AWS_ENDPOINT_URL_LAMBDA": self.lambda_service.endpoint_url,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.aws_endpoint_url,
+            "STATE_TABLE": self.state_table,
             "AWS_LAMBDA_FUNCTION_NAME": "ContactDefaultsFunction",
             "SSL_CERT_FILE": str(self.ca_file),
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -223,7 +293,34 @@ class LambdaRunner:
         )
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True)
         self.lambda_service.close()
+        if self._moto is not None:
+            self._moto.stop()
+
+
+def create_state_table(aws_endpoint_url: str, region: str) -> str:
+    """A fresh DynamoDB table shaped like the stack's state table (pk and sk strings, on demand); its name."""
+    import boto3  # noqa: PLC0415 (the testing kit's dependency, not the runner module's at import)
+
+    client = boto3.client(
+        "dynamodb",
+        region_name=region,
+        endpoint_url=aws_endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    name = f"ContactDefaultsState-{uuid.uuid4().hex[:12]}"
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
 
 
 def synthesized_function_asset(cdk_out: Path) -> Path:

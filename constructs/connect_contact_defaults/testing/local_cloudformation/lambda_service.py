@@ -62,9 +62,13 @@ class LambdaService:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
-    def take_pending(self) -> list[AsyncInvocation]:
+    def take_pending(self, request_id: str | None = None) -> list[AsyncInvocation]:
+        """The invocations not yet taken (of one CloudFormation request, when request_id is given)."""
         with self._lock:
-            pending, self._queue = self._queue, []
+            pending = [
+                item for item in self._queue if request_id is None or item.payload.get("RequestId") == request_id
+            ]
+            self._queue = [item for item in self._queue if item not in pending]
         return pending
 
     def close(self) -> None:
