@@ -61,8 +61,9 @@ class ContactSelection(abc.ABC):
         then an S3 asset (uploaded as it is, not zipped, by ``cdk deploy``); the template holds only
         its bucket and key, so it does not grow with the file. The handler streams the object
         (``s3:GetObject`` on that one object, nothing else in the bucket) one line at a time, so a
-        file can select tens of thousands of contacts; how many one deployment can stamp is set by
-        ``max_requests_per_second`` and the custom resource's ServiceTimeout of 1 hour.
+        file can select tens of thousands of contacts. A file longer than one ``service_timeout`` at
+        ``max_requests_per_second`` is split into shards by the ContactDefaults (at most
+        ``connect_contact_rules.SHARDS_MAX``).
 
         :param path: the path of the file; a relative path is relative to the working directory
             of the app (the directory of ``cdk.json`` under ``cdk synth``/``cdk deploy``).
