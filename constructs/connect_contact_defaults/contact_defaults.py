@@ -233,16 +233,21 @@ def _service_timeout_seconds(service_timeout: Duration) -> int | None:
         raise RuleViolation("service_timeout", f"is a {type(service_timeout).__name__}; give a Duration")
     if service_timeout.is_unresolved():
         return None
-    try:
-        seconds = service_timeout.to_seconds()
-    except Exception:  # jsii raises a plain RuntimeError for a fraction of a second
+    seconds = _whole(
+        service_timeout, "seconds", "service_timeout", f"{SERVICE_TIMEOUT_MIN_SECONDS} to {SERVICE_TIMEOUT_MAX_SECONDS}"
+    )
+    check_service_timeout_seconds(seconds, "service_timeout")
+    return seconds
+
+
+def _whole(duration: Duration, unit: str, field: str, allowed: str) -> int:
+    """A concrete duration in whole minutes or seconds; a fraction is a RuleViolation naming what is allowed."""
+    try:  # jsii raises a plain RuntimeError for a fraction of the unit
+        return int(duration.to_minutes() if unit == "minutes" else duration.to_seconds())
+    except Exception:
         raise RuleViolation(
-            "service_timeout",
-            f"{service_timeout.to_human_string()} is not a whole number of seconds; give whole seconds, "
-            f"{SERVICE_TIMEOUT_MIN_SECONDS} to {SERVICE_TIMEOUT_MAX_SECONDS}",
+            field, f"{duration.to_human_string()} is not a whole number of {unit}; give whole {unit}, {allowed}"
         ) from None
-    check_service_timeout_seconds(int(seconds), "service_timeout")
-    return int(seconds)
 
 
 def _shards(contacts: ContactSelection, max_requests_per_second: float, timeout_seconds: int | None) -> int:
@@ -284,16 +289,9 @@ def _expiry_minutes(contact_expiry: Duration | None) -> str | None:
         return None
     if contact_expiry.is_unresolved():
         return Tokenization.stringify_number(contact_expiry.to_minutes())
-    try:
-        minutes = contact_expiry.to_minutes()
-    except Exception:  # jsii raises a plain RuntimeError for a fraction of a minute
-        raise RuleViolation(
-            "contact_expiry",
-            f"{contact_expiry.to_human_string()} is not a whole number of minutes; "
-            f"give whole minutes, at least {EXPIRY_MINUTES_MIN}",
-        ) from None
-    check_expiry_minutes(int(minutes), "contact_expiry")
-    return str(int(minutes))
+    minutes = _whole(contact_expiry, "minutes", "contact_expiry", f"at least {EXPIRY_MINUTES_MIN}")
+    check_expiry_minutes(minutes, "contact_expiry")
+    return str(minutes)
 
 
 def _enum_value(enum_type: type[Enum], value: Any, field: str) -> str:

@@ -96,14 +96,18 @@ def test_a_service_timeout_token_is_passed_through(stack):
 SIX_HUNDRED = [f"contact-{n:03d}" for n in range(600)]
 
 
-def test_600_ids_at_budget_10_in_20_seconds_become_chained_shards_that_each_fit(stack):
-    defaults = add(
+def add_600_at_budget_10_in_20_seconds(stack: cdk.Stack) -> ContactDefaults:
+    return add(
         stack,
         "Defaults",
         contacts=ContactSelection.of_ids(SIX_HUNDRED),
         max_requests_per_second=10,
         service_timeout=cdk.Duration.seconds(20),
     )
+
+
+def test_600_ids_at_budget_10_in_20_seconds_become_chained_shards_that_each_fit(stack):
+    defaults = add_600_at_budget_10_in_20_seconds(stack)
     capacity = contacts_within(10, 20)
     assert 0 < capacity < len(SIX_HUNDRED)
     resources = custom_resources(stack)
@@ -208,13 +212,7 @@ def test_tokens_keep_one_resource(stack):
 
 
 def test_counts_of_shards_are_joined_in_shard_order(stack):
-    defaults = add(
-        stack,
-        "Defaults",
-        contacts=ContactSelection.of_ids(SIX_HUNDRED),
-        max_requests_per_second=10,
-        service_timeout=cdk.Duration.seconds(20),
-    )
+    defaults = add_600_at_budget_10_in_20_seconds(stack)
     shard_ids = [logical_id(resource) for resource in defaults.custom_resources]
     assert stack.resolve(defaults.updated_count) == {
         "Fn::Join": [",", [{"Fn::GetAtt": [shard_id, "Updated"]} for shard_id in shard_ids]]
