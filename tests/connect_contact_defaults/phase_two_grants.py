@@ -136,11 +136,8 @@ class PhaseTwoDelete:
 
     def policies(self) -> dict[str, dict[str, Any]]:
         """The IAM policies in force during the Delete, by logical ID (a kept one as the new template has it)."""
-        in_force = {
-            logical_id: resource
-            for logical_id, resource in self.old["Resources"].items()
-            if logical_id in depends_on(self.old, self.logical_id) and logical_id not in self.new.get("Resources", {})
-        }
+        removed_after = depends_on(self.old, self.logical_id) - set(self.new.get("Resources", {}))
+        in_force = {logical_id: self.old["Resources"][logical_id] for logical_id in removed_after}
         in_force.update(self.new.get("Resources", {}))
         return {logical_id: r for logical_id, r in in_force.items() if r["Type"] == "AWS::IAM::Policy"}
 

@@ -102,8 +102,8 @@ def test_removing_a_file_resource_can_still_read_its_file(tmp_path: Path):
 
 
 def test_changing_the_file_keeps_the_previous_file_readable_until_the_cleanup_phase(tmp_path: Path):
-    """The Update (phase 1) reads the previous file: its grant is in a policy the new template no longer
-    has, so CloudFormation deletes it in phase 2 only, and the Delete of nothing else needs it."""
+    """The Update (phase 1) reads the previous file: its grant is in a policy that the new template no
+    longer has (not one updated in place), so CloudFormation deletes it only in phase 2."""
     first = write_contact_file(tmp_path / "first.txt", CONTACT_IDS)
     second = write_contact_file(tmp_path / "second.txt", CONTACT_IDS[:1])
     old = synth({"FromFile": {"contacts": ContactSelection.from_file(first)}})
