@@ -39,6 +39,7 @@ RATE_HEADROOM = 0.95
 jitter between releasing a call and its arrival at Connect cannot put budget+1 calls into one second there."""
 
 # --- Time: one estimate, used by the construct (shards) and the Lambda (fail fast) ---
+SERVICE_TIMEOUT_MIN_SECONDS = 1
 SERVICE_TIMEOUT_MAX_SECONDS = 3_600
 """CloudFormation's maximum (and default) ServiceTimeout of a custom resource."""
 SERVICE_TIMEOUT_MARGIN_SECONDS = 30.0
@@ -257,6 +258,16 @@ def check_something_declared(has_attributes: bool, has_expiry: bool, field: str 
 def check_max_requests_per_second(rate: float, field: str = "max_requests_per_second") -> None:
     if not 0 < rate < float("inf"):
         raise RuleViolation(field, f"{rate} is not a rate; it must be greater than 0 requests per second, and finite")
+
+
+def check_service_timeout_seconds(seconds: int, field: str = "service_timeout") -> None:
+    """CloudFormation's range for a custom resource's ServiceTimeout, in whole seconds."""
+    if not SERVICE_TIMEOUT_MIN_SECONDS <= seconds <= SERVICE_TIMEOUT_MAX_SECONDS:
+        raise RuleViolation(
+            field,
+            f"{seconds} s is out of range; a custom resource's ServiceTimeout is "
+            f"{SERVICE_TIMEOUT_MIN_SECONDS} to {SERVICE_TIMEOUT_MAX_SECONDS} seconds",
+        )
 
 
 def contact_file_format(file_name: str) -> ContactFileFormat:

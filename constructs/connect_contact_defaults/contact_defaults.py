@@ -7,12 +7,14 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Token, Tokenization
+from aws_cdk import Annotations, CustomResource, Duration, Fn, RemovalPolicy, Token, Tokenization
 from constructs import Construct
 
 from connect_contact_rules import (
     EXPIRY_MINUTES_MIN,
     MAX_REQUESTS_PER_SECOND_DEFAULT,
+    SERVICE_TIMEOUT_MAX_SECONDS,
+    SERVICE_TIMEOUT_MIN_SECONDS,
     AttributeMode,
     MissingContactPolicy,
     Prop,
@@ -23,7 +25,10 @@ from connect_contact_rules import (
     check_attributes,
     check_expiry_minutes,
     check_max_requests_per_second,
+    check_service_timeout_seconds,
     check_something_declared,
+    contacts_within,
+    shard_count,
 )
 
 from .contact_defaults_function import ContactDefaultsFunction
@@ -33,16 +38,17 @@ from .validation_error import ContactDefaultsValidationError
 
 RESOURCE_TYPE = "Custom::ConnectContactDefaults"
 
-SERVICE_TIMEOUT = Duration.hours(1)
-"""How long CloudFormation waits for the handler's answer: 1 hour, CloudFormation's maximum.
+SERVICE_TIMEOUT = Duration.seconds(SERVICE_TIMEOUT_MAX_SECONDS)
+"""The default (and CloudFormation's maximum) ``service_timeout``: how long CloudFormation waits for
+the handler's answer, 1 hour.
 
 Each invocation of the handler is cut at 15 minutes (HANDLER_TIMEOUT); a large selection (a
 contact file of tens of thousands of contacts) continues in fresh invocations from a checkpoint,
-so one operation can run up to this ServiceTimeout across invocations, and the maximum lets a
-large selection use all of it. The handler is told this budget (ServiceTimeoutSeconds, the same
-number): before writing anything it estimates the operation at max_requests_per_second and fails
-at once, with the estimate, if the selection cannot finish within it, rather than failing an
-hour in.
+so one operation can run up to this ServiceTimeout across invocations. The handler is told its
+ServiceTimeout (ServiceTimeoutSeconds, the same number): before writing anything it estimates the
+operation at max_requests_per_second and fails at once, with the estimate, if the selection cannot
+finish within it, rather than failing an hour in. A selection known at synth that cannot finish
+within one ServiceTimeout is split into shards instead (``connect_contact_rules.shard_count``).
 """
 
 
@@ -54,8 +60,15 @@ class ContactDefaults(Construct):
     (FILL_MISSING: only where a key is absent or empty, or still holds the value this resource
     set; OVERWRITE: always) and, when ``contact_expiry`` is given, the contact's
     ``connect:ContactExpiry`` segment attribute with UpdateContact (email and task contacts).
-    Every ContactDefaults of a stack shares one handler function; its role may read and update
-    the contacts of each declared instance.
+    Every ContactDefaults of a stack shares one handler function; each adds a policy of its own
+    to the handler's role, with the grants on its instance and its selection.
+
+    Where the selection's contacts are known at synth (``of_ids``, ``from_file``) and cannot be
+    reconciled within one ``service_timeout`` at ``max_requests_per_second``, the construct
+    declares shards: custom resources ``Shard0``, ``Shard1``, ... that each fit, each stamping the
+    contacts whose ``connect_contact_rules.shard_of`` is its index. Every custom resource on one
+    instance in a stack (of this or another ContactDefaults, shards included) depends on the one
+    declared before it there, so CloudFormation runs them one at a time.
 
     Example::
 
@@ -89,9 +102,13 @@ class ContactDefaults(Construct):
         contacts or the resource go away; ``RemovalPolicy.DESTROY`` clears the values this
         resource set (sets them to ""). No other policy is accepted.
         Default: ``RemovalPolicy.RETAIN``.
-    :param max_requests_per_second: a budget for all the Connect calls one run of this resource
-        makes, greater than 0. Default: 5.
-    :raises ContactDefaultsValidationError: a concrete (non-token) prop breaks a rule.
+    :param max_requests_per_second: the most calls per second sent to any one Connect API
+        (retries included), greater than 0. The stack's resources on one instance run one at a
+        time, so this holds for all of them together. Default: 5.
+    :param service_timeout: how long CloudFormation waits for one operation of a custom resource,
+        a whole number of seconds from 1 second to 1 hour. Default: 1 hour.
+    :raises ContactDefaultsValidationError: a concrete (non-token) prop breaks a rule, or the
+        selection needs more than ``connect_contact_rules.SHARDS_MAX`` shards.
     """
 
     def __init__(
@@ -108,6 +125,7 @@ class ContactDefaults(Construct):
         missing_contacts: MissingContactPolicy = MissingContactPolicy.SKIP,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         max_requests_per_second: float = MAX_REQUESTS_PER_SECOND_DEFAULT,
+        service_timeout: Duration = SERVICE_TIMEOUT,
     ) -> None:
         super().__init__(scope, construct_id)
         try:
@@ -115,6 +133,7 @@ class ContactDefaults(Construct):
             attribute_map = _checked_attributes(attributes)
             expiry_minutes = _expiry_minutes(contact_expiry)
             check_something_declared(_declares_attributes(attribute_map), contact_expiry is not None)
+            timeout_seconds = _service_timeout_seconds(service_timeout)
             properties: dict[str, Any] = {
                 Prop.INSTANCE_ID: instance.instance_id,
                 Prop.REGION: instance.region,
@@ -124,7 +143,11 @@ class ContactDefaults(Construct):
                 Prop.REMOVAL_POLICY: _value_removal_policy(removal_policy).value,
                 Prop.MAX_REQUESTS_PER_SECOND: _rate(max_requests_per_second),
                 # The handler plans its work (and its Delete) within CloudFormation's wait.
-                Prop.SERVICE_TIMEOUT_SECONDS: str(int(SERVICE_TIMEOUT.to_seconds())),
+                Prop.SERVICE_TIMEOUT_SECONDS: (
+                    str(timeout_seconds)
+                    if timeout_seconds is not None
+                    else Tokenization.stringify_number(service_timeout.to_seconds())
+                ),
             }
             if expiry_minutes is not None:
                 properties[Prop.CONTACT_EXPIRY_MINUTES] = expiry_minutes
@@ -134,40 +157,111 @@ class ContactDefaults(Construct):
                     f"is a {type(contacts).__name__}; use ContactSelection.of_ids([...]) or ContactSelection.from_file(path)",
                 )
             handler = ContactDefaultsFunction.of(self)
-            properties.update(contacts.bind(self, handler.function))
+            self.policy = handler.grants_policy(self, instance, contact_expiry=contact_expiry is not None)
+            """This resource's own policy on the handler's role: its instance's and its selection's grants."""
+            properties.update(contacts.bind(self, self.policy, instance))
+            shards = _shards(contacts, max_requests_per_second, timeout_seconds)
         except RuleViolation as violation:
+            # Nothing half-built stays in the tree: no policy on the role, no asset.
+            for child in list(self.node.children):
+                self.node.try_remove_child(child.node.id)
             raise ContactDefaultsValidationError(self.node.path, violation) from None
 
-        handler.grant_contacts(instance, contact_expiry=contact_expiry is not None)
+        handler.fix_logical_id(self.policy)
         self.instance = instance
-        self.custom_resource = CustomResource(
-            self,
-            "Resource",
-            resource_type=RESOURCE_TYPE,
-            service_token=handler.function_arn,
-            service_timeout=SERVICE_TIMEOUT,
-            properties=properties,
-        )
-        # The service token's GetAtt already orders this after the function, and the function
-        # after its role's DefaultPolicy; the explicit dependencies keep IAM in place before the
-        # first invoke even when a stack update only adds a statement for a new instance, and
-        # cover the self-invoke policy, which the function cannot depend on.
-        self.custom_resource.node.add_dependency(*handler.policies)
+        self.custom_resources: list[CustomResource] = []
+        """The custom resources of this ContactDefaults: ``Resource``, or its shards ``Shard0``, ``Shard1``, ..."""
+        for index in range(shards):
+            shard_properties = (
+                properties if shards == 1 else {**properties, Prop.SHARD: {"Index": str(index), "Count": str(shards)}}
+            )
+            resource = CustomResource(
+                self,
+                "Resource" if shards == 1 else f"Shard{index}",
+                resource_type=RESOURCE_TYPE,
+                service_token=handler.function_arn,
+                service_timeout=service_timeout,
+                properties=shard_properties,
+            )
+            # The service token's GetAtt already orders this after the function, and the function
+            # after its role's DefaultPolicy; the explicit dependencies keep every grant in place
+            # before the first invoke and until the resource's Delete has answered (CloudFormation
+            # deletes a resource before what it depends on), including the self-invoke policy, which
+            # the function cannot depend on, and this resource's own policy.
+            resource.node.add_dependency(*handler.policies, self.policy)
+            handler.chain_on_instance(instance, resource)
+            self.custom_resources.append(resource)
+        self.custom_resource = self.custom_resources[0]
+        """The (first) custom resource: ``Resource``, or ``Shard0`` when the selection is sharded."""
+        if shards > 1 and timeout_seconds is not None:
+            Annotations.of(self).add_info(
+                f"{shards} shards (custom resources Shard0 to Shard{shards - 1}, run one after another): the "
+                f"selection cannot be reconciled within one service_timeout of {timeout_seconds} s at "
+                f"max_requests_per_second={max_requests_per_second:g}, which fits at most "
+                f"{contacts_within(float(max_requests_per_second), timeout_seconds)} contacts"
+            )
 
     @property
     def updated_count(self) -> str:
-        """Number of contacts the last run changed (``Fn::GetAtt``, a string)."""
-        return self.custom_resource.get_att_string(Result.UPDATED)
+        """Number of contacts the last run changed (``Fn::GetAtt``, a string).
+
+        With shards, each shard's number in shard order, joined by commas (``Fn::Join``): CloudFormation
+        cannot add them up.
+        """
+        return self._result(Result.UPDATED)
 
     @property
     def unchanged_count(self) -> str:
-        """Number of contacts that already held the declared values (``Fn::GetAtt``, a string)."""
-        return self.custom_resource.get_att_string(Result.UNCHANGED)
+        """Number of contacts that already held the declared values (``Fn::GetAtt``, a string; with
+        shards, each shard's, joined by commas)."""
+        return self._result(Result.UNCHANGED)
 
     @property
     def missing_count(self) -> str:
-        """Number of selected contacts that do not exist (``Fn::GetAtt``, a string)."""
-        return self.custom_resource.get_att_string(Result.MISSING)
+        """Number of selected contacts that do not exist (``Fn::GetAtt``, a string; with shards, each
+        shard's, joined by commas)."""
+        return self._result(Result.MISSING)
+
+    def _result(self, key: str) -> str:
+        values = [resource.get_att_string(key) for resource in self.custom_resources]
+        return values[0] if len(values) == 1 else Fn.join(",", values)
+
+
+def _service_timeout_seconds(service_timeout: Duration) -> int | None:
+    """Whole seconds, 1 to 3,600; None for a token (CloudFormation checks it at deploy time)."""
+    if not isinstance(service_timeout, Duration):
+        raise RuleViolation("service_timeout", f"is a {type(service_timeout).__name__}; give a Duration")
+    if service_timeout.is_unresolved():
+        return None
+    seconds = _whole(
+        service_timeout, "seconds", "service_timeout", f"{SERVICE_TIMEOUT_MIN_SECONDS} to {SERVICE_TIMEOUT_MAX_SECONDS}"
+    )
+    check_service_timeout_seconds(seconds, "service_timeout")
+    return seconds
+
+
+def _whole(duration: Duration, unit: str, field: str, allowed: str) -> int:
+    """A concrete duration in whole minutes or seconds; a fraction is a RuleViolation naming what is allowed."""
+    try:  # jsii raises a plain RuntimeError for a fraction of the unit
+        return int(duration.to_minutes() if unit == "minutes" else duration.to_seconds())
+    except Exception:
+        raise RuleViolation(
+            field, f"{duration.to_human_string()} is not a whole number of {unit}; give whole {unit}, {allowed}"
+        ) from None
+
+
+def _shards(contacts: ContactSelection, max_requests_per_second: float, timeout_seconds: int | None) -> int:
+    """How many custom resources the selection takes: 1 unless its contacts are known at synth and
+    cannot be reconciled within one ServiceTimeout at the budget (then connect_contact_rules.shard_count).
+
+    :raises RuleViolation: even connect_contact_rules.SHARDS_MAX shards cannot do it.
+    """
+    if timeout_seconds is None or Token.is_unresolved(max_requests_per_second):
+        return 1
+    contact_ids = contacts.known_contact_ids()
+    if contact_ids is None:
+        return 1
+    return shard_count(contact_ids, float(max_requests_per_second), timeout_seconds, "contacts")
 
 
 def _checked_attributes(attributes: Mapping[str, str] | None) -> Any:
@@ -195,16 +289,9 @@ def _expiry_minutes(contact_expiry: Duration | None) -> str | None:
         return None
     if contact_expiry.is_unresolved():
         return Tokenization.stringify_number(contact_expiry.to_minutes())
-    try:
-        minutes = contact_expiry.to_minutes()
-    except Exception:  # jsii raises a plain RuntimeError for a fraction of a minute
-        raise RuleViolation(
-            "contact_expiry",
-            f"{contact_expiry.to_human_string()} is not a whole number of minutes; "
-            f"give whole minutes, at least {EXPIRY_MINUTES_MIN}",
-        ) from None
-    check_expiry_minutes(int(minutes), "contact_expiry")
-    return str(int(minutes))
+    minutes = _whole(contact_expiry, "minutes", "contact_expiry", f"at least {EXPIRY_MINUTES_MIN}")
+    check_expiry_minutes(minutes, "contact_expiry")
+    return str(minutes)
 
 
 def _enum_value(enum_type: type[Enum], value: Any, field: str) -> str:

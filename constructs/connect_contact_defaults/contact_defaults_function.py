@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -17,13 +19,26 @@ from .instance_reference import InstanceReference
 HANDLER_ASSET_DIR = Path(__file__).resolve().parent / "handler_asset"
 """Built by tools/handler_asset.py: `make asset` in a checkout; shipped inside the wheel."""
 
+STATE_TABLE_ENVIRONMENT_VARIABLE = "STATE_TABLE"
+"""The function's environment variable that names its state table."""
+
 HANDLER_TIMEOUT = Duration.minutes(15)
 """Lambda's maximum. crhelper answers CloudFormation (FAILED) just before this deadline."""
 
 CONTACT_ACTIONS = ("connect:GetContactAttributes", "connect:UpdateContactAttributes")
 """What every ContactDefaults on an instance needs."""
 EXPIRY_ACTIONS = ("connect:DescribeContact", "connect:UpdateContact")
-"""Added for an instance only when some ContactDefaults on it declares contact_expiry."""
+"""Added for a ContactDefaults only when it declares contact_expiry."""
+
+STATE_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query")
+"""What the handler does with its state table (leases and declarations, docs/write-ownership.md): no scan, no batch."""
+
+STATE_TABLE_BACKUP_REASON = (
+    "The table holds only coordination state of the stack's custom resources (a lease per resource, "
+    "naming the operation that may write, and each resource's current declaration), which every "
+    "operation rewrites; it is removed with the stack. A restored copy would be stale by definition, "
+    "so point-in-time recovery would only add cost."
+)
 
 CONTACTS_WILDCARD_REASON = (
     "The handler reads and updates the contacts of the selection, whose IDs are only known to the "
@@ -41,9 +56,13 @@ class ContactDefaultsFunction(Construct):
     """The Lambda behind every Custom::ConnectContactDefaults of a stack.
 
     Use ``ContactDefaultsFunction.of(scope)``: it finds or creates the one instance under
-    the stack, so that every ContactDefaults of a stack shares one function, one role and
-    one log group (as CDK's CustomResourceProvider does). The role holds one statement per
-    Connect instance, whatever the number of ContactDefaults on it.
+    the stack, so that every ContactDefaults of a stack shares one function, one role, one
+    log group and one state table (as CDK's CustomResourceProvider shares one function).
+
+    The role's own policies hold what every resource needs (its log group, its state table,
+    invoking itself); each ContactDefaults adds a policy of its own to the role with its
+    instance's and its selection's grants (``grants_policy``), so that its grants outlive the
+    first phase of a stack update (docs/write-ownership.md, section 6).
     """
 
     SINGLETON_ID = "ConnectContactDefaultsHandler"
@@ -69,6 +88,16 @@ class ContactDefaultsFunction(Construct):
                 "otherwise reinstall the cdk-connect-contact-defaults package."
             )
         self.log_group = logs.LogGroup(self, "LogGroup", retention=logs.RetentionDays.THREE_MONTHS)
+        # Leases and declarations of the stack's resources (docs/write-ownership.md, sections 2 and 3).
+        self.state_table = dynamodb.Table(
+            self,
+            "StateTable",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self._acknowledge_state_table_backup()
         self.role = iam.Role(
             self,
             "Role",
@@ -81,8 +110,13 @@ class ContactDefaultsFunction(Construct):
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
             )
         )
+        # Exactly these actions on the table itself (grant_read_write_data would add batch and scan actions,
+        # and its indexes).
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(STATE_TABLE_ACTIONS), resources=[self.state_table.table_arn])
+        )
         self.policy: iam.Policy = self.role.node.find_child("DefaultPolicy")  # type: ignore[assignment]
-        """The role's policy; created before the function so the function depends on it."""
+        """The role's policy (logs, state table); created before the function so the function depends on it."""
         self.function = lambda_.Function(
             self,
             "Function",
@@ -95,6 +129,7 @@ class ContactDefaultsFunction(Construct):
             memory_size=256,
             role=self.role,
             log_group=self.log_group,
+            environment={STATE_TABLE_ENVIRONMENT_VARIABLE: self.state_table.table_name},
         )
         # The handler continues a long operation in a fresh invocation of itself (lambda/index.py,
         # HandOff). A policy of its own: in the role's DefaultPolicy, which the function depends
@@ -105,8 +140,7 @@ class ContactDefaultsFunction(Construct):
             roles=[self.role],
             statements=[iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])],
         )
-        self._statements: dict[str, iam.PolicyStatement] = {}
-        self._with_expiry: set[str] = set()
+        self._last_on_instance: dict[str, CustomResource] = {}
 
     @property
     def function_arn(self) -> str:
@@ -114,31 +148,64 @@ class ContactDefaultsFunction(Construct):
 
     @property
     def policies(self) -> list[iam.Policy]:
-        """The role's policies: a custom resource must not run before they are in place."""
+        """The role's shared policies (logs, state table, self-invoke): every custom resource depends on them,
+        so that they are in place before its first operation and until its Delete has answered."""
         return [self.policy, self.self_invoke_policy]
 
-    def grant_contacts(self, instance: InstanceReference, *, contact_expiry: bool) -> None:
-        """Lets the handler read and update the contacts of ``instance``.
+    def grants_policy(self, scope: Construct, instance: InstanceReference, *, contact_expiry: bool) -> iam.Policy:
+        """A policy of its own on the role for one ContactDefaults (``scope``), holding the contact actions
+        on its instance (and the expiry actions if it declares an expiry); its selection adds what reading
+        it takes. Call ``fix_logical_id`` once every statement is in."""
+        actions = [*CONTACT_ACTIONS, *(EXPIRY_ACTIONS if contact_expiry else ())]
+        policy = iam.Policy(
+            scope,
+            "Grants",
+            roles=[self.role],
+            statements=[iam.PolicyStatement(actions=actions, resources=[instance.contacts_arn])],
+        )
+        self._acknowledge_contacts_wildcard(policy, instance.contacts_arn)
+        return policy
 
-        One statement per instance (keyed by its contacts ARN): a second ContactDefaults on the
-        same instance reuses it, and adds the expiry actions to it if it declares an expiry.
-        Actions keep a fixed order (contact actions, then expiry actions) whatever the order
-        of the ContactDefaults.
+    @staticmethod
+    def fix_logical_id(policy: iam.Policy) -> None:
+        """Makes the policy's logical ID (and so its name) follow its statements.
+
+        A change of grants (a new instance, a new contact file) is then a new policy, created in the
+        first phase of a stack update, while CloudFormation deletes the old one in the cleanup phase,
+        after the resources that depended on it in the old template: the Delete of a removed resource,
+        or of a replaced resource's old physical ID, still has the old grants. A policy updated in
+        place would lose them in the first phase.
         """
-        key = instance.contacts_arn
-        statement = self._statements.get(key)
-        if statement is None:
-            statement = iam.PolicyStatement(actions=list(CONTACT_ACTIONS), resources=[instance.contacts_arn])
-            self.role.add_to_principal_policy(statement)
-            self._statements[key] = statement
-            self._acknowledge_contacts_wildcard(instance.contacts_arn)
-        if contact_expiry and key not in self._with_expiry:
-            statement.add_actions(*EXPIRY_ACTIONS)
-            self._with_expiry.add(key)
+        stack = Stack.of(policy)
+        resource: CfnResource = policy.node.default_child  # type: ignore[assignment]
+        document = json.dumps(stack.resolve(policy.document.to_json()), sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(document.encode("utf-8")).hexdigest()[:8].upper()
+        # The logical ID CDK would give it, plus the digest (255 characters at most).
+        resource.override_logical_id(stack.get_logical_id(resource)[: 255 - len(digest)] + digest)
 
-    def _acknowledge_contacts_wildcard(self, contacts_arn: str) -> None:
-        """Acknowledges cdk-nag's AwsSolutions-IAM5 finding for this one contacts ARN, on the role's policy only."""
-        Validations.of(self.policy).acknowledge(
+    def chain_on_instance(self, instance: InstanceReference, resource: CustomResource) -> None:
+        """Makes ``resource`` depend on the custom resource declared before it on the same instance
+        (docs/write-ownership.md, section 1), so that CloudFormation never runs two of them at once.
+
+        The instance is keyed by its resolved ID and Region: two references to one instance that
+        resolve differently (an ID in an environment-agnostic stack and an ARN) are not chained.
+        """
+        stack = Stack.of(self)
+        key = json.dumps(stack.resolve([instance.instance_id, instance.region]), sort_keys=True)
+        previous = self._last_on_instance.get(key)
+        if previous is not None:
+            resource.node.add_dependency(previous)
+        self._last_on_instance[key] = resource
+
+    def _acknowledge_state_table_backup(self) -> None:
+        """Acknowledges cdk-nag's AwsSolutions-DDB3 (no point-in-time recovery), on the state table only."""
+        Validations.of(self.state_table).acknowledge(
+            Acknowledgment(id="AwsSolutions-DDB3", reason=STATE_TABLE_BACKUP_REASON)
+        )
+
+    def _acknowledge_contacts_wildcard(self, policy: iam.Policy, contacts_arn: str) -> None:
+        """Acknowledges cdk-nag's AwsSolutions-IAM5 finding for this one contacts ARN, on this policy only."""
+        Validations.of(policy).acknowledge(
             Acknowledgment(
                 id=contacts_wildcard_finding(Stack.of(self).resolve(contacts_arn)), reason=CONTACTS_WILDCARD_REASON
             )

@@ -13,6 +13,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from connect_contact_rules import (
+    ContactFileFormat,
     Prop,
     RuleViolation,
     check_contact_file,
@@ -20,7 +21,10 @@ from connect_contact_rules import (
     check_contact_ids,
     check_inline_contact_count,
     contact_file_format,
+    iter_contact_file,
 )
+
+from .instance_reference import InstanceReference
 
 
 class ContactSelection(abc.ABC):
@@ -29,7 +33,8 @@ class ContactSelection(abc.ABC):
     Create one with a static factory: ``ContactSelection.of_ids([...])`` (IDs in the template)
     or ``ContactSelection.from_file(path)`` (a file uploaded as an S3 asset). A selection turns
     into properties of the custom resource when it is bound; a selection read from somewhere
-    else (the contact file in S3) grants the handler what it needs to read it at that point.
+    else (the contact file in S3) grants the handler what it needs to read it at that point, in
+    the policy of the ContactDefaults that uses it.
     """
 
     @staticmethod
@@ -56,8 +61,9 @@ class ContactSelection(abc.ABC):
         then an S3 asset (uploaded as it is, not zipped, by ``cdk deploy``); the template holds only
         its bucket and key, so it does not grow with the file. The handler streams the object
         (``s3:GetObject`` on that one object, nothing else in the bucket) one line at a time, so a
-        file can select tens of thousands of contacts; how many one deployment can stamp is set by
-        ``max_requests_per_second`` and the custom resource's ServiceTimeout of 1 hour.
+        file can select tens of thousands of contacts. A file longer than one ``service_timeout`` at
+        ``max_requests_per_second`` is split into shards by the ContactDefaults (at most
+        ``connect_contact_rules.SHARDS_MAX``).
 
         :param path: the path of the file; a relative path is relative to the working directory
             of the app (the directory of ``cdk.json`` under ``cdk synth``/``cdk deploy``).
@@ -65,14 +71,26 @@ class ContactSelection(abc.ABC):
         return _ContactFile(path)
 
     @abc.abstractmethod
-    def bind(self, scope: Construct, grantee: iam.IGrantable) -> dict[str, Any]:
-        """Checks the selection, grants ``grantee`` what reading it takes, and returns the
+    def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
+        """Checks the selection, adds to ``policy`` what reading it takes, and returns the
         custom resource properties that carry it (keys from ``connect_contact_rules.Prop``).
 
         :param scope: the ContactDefaults the selection is used by.
-        :param grantee: the handler function that will read the selection.
+        :param policy: that ContactDefaults' own policy on the handler's role: the custom resource
+            depends on it, and it outlives the resource's Delete (docs/write-ownership.md, section 6).
+            Add statements to it; acknowledge a cdk-nag finding on it, with its reason.
+        :param instance: the instance the selection's contacts are on.
         :raises connect_contact_rules.RuleViolation: the selection breaks a rule.
         """
+
+    def known_contact_ids(self) -> list[str] | None:
+        """The IDs of the selected contacts where they are known at synth time (after ``bind``), else None.
+
+        The construct splits a selection that cannot finish within one ServiceTimeout into shards by
+        these IDs (``connect_contact_rules.shard_count``); a selection whose contacts are only known at
+        deploy time (tokens, a search) returns None and stays one custom resource.
+        """
+        return None
 
 
 class _ContactIdList(ContactSelection):
@@ -81,7 +99,7 @@ class _ContactIdList(ContactSelection):
             raise TypeError("ContactSelection.of_ids takes a list of contact IDs, not one string")
         self._contact_ids = list(contact_ids)  # a list token stays a one-element list token
 
-    def bind(self, scope: Construct, grantee: iam.IGrantable) -> dict[str, Any]:
+    def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
         ids = self._contact_ids
         if Token.is_unresolved(ids):
             return {Prop.CONTACT_IDS: ids}  # a list token (e.g. a CommaDelimitedList parameter)
@@ -95,14 +113,27 @@ class _ContactIdList(ContactSelection):
             check_contact_ids(ids, "contacts")
         return {Prop.CONTACT_IDS: list(ids)}
 
+    def known_contact_ids(self) -> list[str] | None:
+        ids = self._contact_ids
+        if Token.is_unresolved(ids) or any(Token.is_unresolved(contact_id) for contact_id in ids):
+            return None
+        return list(ids)
+
 
 class _ContactFile(ContactSelection):
     def __init__(self, path: str) -> None:
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"ContactSelection.from_file takes the path of a file, not a {type(path).__name__}")
         self._path = os.fspath(path)
+        self._bound_file: tuple[str, ContactFileFormat] | None = None
 
-    def bind(self, scope: Construct, grantee: iam.IGrantable) -> dict[str, Any]:
+    def known_contact_ids(self) -> list[str] | None:
+        if self._bound_file is None:
+            return None
+        absolute, file_format = self._bound_file
+        return list(iter_contact_file(_file_lines(absolute, self._path), file_format, source=self._path))
+
+    def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
         path = self._path
         if Token.is_unresolved(path):
             raise RuleViolation("contacts", "the path of a contact file is a token; give a path known at synth time")
@@ -124,9 +155,10 @@ class _ContactFile(ContactSelection):
         asset = s3_assets.Asset(scope, "ContactFile", path=absolute)  # one file: uploaded as is, not zipped
         # Exactly the one object, and only GetObject: Asset.grant_read would add s3:GetObject*,
         # s3:GetBucket* and s3:List* on the whole asset bucket.
-        grantee.grant_principal.add_to_principal_policy(
+        policy.add_statements(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)])
         )
+        self._bound_file = (absolute, file_format)
         return {
             Prop.CONTACT_FILE: {
                 "Bucket": asset.s3_bucket_name,

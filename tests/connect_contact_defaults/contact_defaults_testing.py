@@ -106,8 +106,8 @@ def write_contact_file(path: Path, contact_ids: Any, *, csv_header: str | None =
     return path
 
 
-def build_file_app(contact_file: Path | str, outdir: str | None = None) -> tuple[cdk.App, cdk.Stack]:
-    """One ContactDefaults whose contacts come from a file (ContactSelection.from_file)."""
+def build_file_app(contact_file: Path | str, outdir: str | None = None, **props: Any) -> tuple[cdk.App, cdk.Stack]:
+    """One ContactDefaults whose contacts come from a file (ContactSelection.from_file); props go to it."""
     app = cdk.App(outdir=outdir)
     stack = cdk.Stack(app, "FileStack")
     ContactDefaults(
@@ -116,6 +116,7 @@ def build_file_app(contact_file: Path | str, outdir: str | None = None) -> tuple
         instance_id=INSTANCE_ID,
         contacts=ContactSelection.from_file(str(contact_file)),
         attributes={"greetingPlayed": "false"},
+        **props,
     )
     return app, stack
 

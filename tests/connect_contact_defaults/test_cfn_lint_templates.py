@@ -11,6 +11,7 @@ from contact_defaults_testing import (
     VENV_BIN,
     build_file_app,
     build_multi_instance_app,
+    cdk,
     tool_env,
     write_contact_file,
 )
@@ -37,7 +38,7 @@ def lint(template: Path) -> list[str]:
     return [line.split(":")[5] for line in completed.stdout.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("which", ["example", "multi-instance", "contact-file"])
+@pytest.mark.parametrize("which", ["example", "multi-instance", "contact-file", "sharded-contact-file"])
 def test_templates_lint_clean(which, tmp_path):
     out = tmp_path / "cdk.out"
     if which == "example":
@@ -46,9 +47,16 @@ def test_templates_lint_clean(which, tmp_path):
     elif which == "multi-instance":
         app, stack = build_multi_instance_app(outdir=str(out))
         name = stack.stack_name
-    else:
+    elif which == "contact-file":
         contact_file = write_contact_file(tmp_path / "contacts.csv", CONTACT_IDS, csv_header="ContactId")
         app, stack = build_file_app(contact_file, outdir=str(out))
+        name = stack.stack_name
+    else:  # chained shards, each with its ServiceTimeout
+        contact_file = write_contact_file(tmp_path / "contacts.txt", [f"contact-{n}" for n in range(600)])
+        app, stack = build_file_app(
+            contact_file, outdir=str(out), max_requests_per_second=10, service_timeout=cdk.Duration.seconds(20)
+        )
+        assert len(stack.node.find_child("Greeting").custom_resources) > 1
         name = stack.stack_name
     app.synth()
     template = out / f"{name}.template.json"

@@ -342,8 +342,9 @@ def test_one_function_serves_every_contact_defaults_of_a_stack():
         template = Template.from_stack(stack)
         template.resource_count_is("AWS::Lambda::Function", 1)
         template.resource_count_is("AWS::IAM::Role", 1)
-        template.resource_count_is("AWS::IAM::Policy", 2)  # DefaultPolicy, SelfInvokePolicy
+        template.resource_count_is("AWS::IAM::Policy", 5)  # DefaultPolicy, SelfInvokePolicy, one per resource
         template.resource_count_is("AWS::Logs::LogGroup", 1)
+        template.resource_count_is("AWS::DynamoDB::Table", 1)
         template.resource_count_is("Custom::ConnectContactDefaults", 3)
         singleton = stack.node.find_child(ContactDefaultsFunction.SINGLETON_ID)
         assert ContactDefaultsFunction.of(stack) is singleton
@@ -356,16 +357,19 @@ def test_the_singleton_id_taken_by_another_construct_is_an_error(stack):
         ContactDefaultsFunction.of(stack)
 
 
-def test_custom_resource_waits_for_the_role_policy(stack):
+def test_custom_resource_waits_for_the_role_policies(stack):
     ContactDefaults(
         stack, "Defaults", instance_id=INSTANCE_ID, contacts=ContactSelection.of_ids(CONTACT_IDS), attributes={"a": "b"}
     )
     template = Template.from_stack(stack)
-    default_policy_id, invoke_policy_id = sorted(template.find_resources("AWS::IAM::Policy"))
+    default_policy_id, invoke_policy_id, own_policy_id = sorted(
+        template.find_resources("AWS::IAM::Policy"), key=lambda i: not i.startswith("ConnectContactDefaults")
+    )
     assert default_policy_id.startswith("ConnectContactDefaultsHandlerRoleDefaultPolicy")
     assert invoke_policy_id.startswith("ConnectContactDefaultsHandlerSelfInvokePolicy")
+    assert own_policy_id.startswith("DefaultsGrants")
     (resource,) = custom_resources(stack).values()
-    assert sorted(resource["DependsOn"]) == [default_policy_id, invoke_policy_id]
+    assert sorted(resource["DependsOn"]) == sorted([default_policy_id, invoke_policy_id, own_policy_id])
     (function,) = template.find_resources("AWS::Lambda::Function").values()
     assert default_policy_id in function["DependsOn"]
     assert invoke_policy_id not in function["DependsOn"]  # it names the function: that would be a cycle
@@ -498,9 +502,9 @@ def test_limits_are_inclusive(stack):
         ),
         attributes={"k": "v" * ATTRIBUTE_VALUE_MAX_LENGTH},  # 32,768 bytes with the key
         contact_expiry=cdk.Duration.minutes(1),
-        max_requests_per_second=0.1,
+        max_requests_per_second=0.5,
     )
     properties = only_properties(stack)
     assert len(properties[Prop.CONTACT_IDS]) == INLINE_CONTACT_IDS_MAX
     assert properties[Prop.CONTACT_EXPIRY_MINUTES] == "1"
-    assert properties[Prop.MAX_REQUESTS_PER_SECOND] == "0.1"
+    assert properties[Prop.MAX_REQUESTS_PER_SECOND] == "0.5"

@@ -1,7 +1,9 @@
-"""ContactDefaultsFunction: the Lambda, its log group, and the exact IAM policy of its role."""
+"""ContactDefaultsFunction: the Lambda, its log group, its state table, and the exact IAM policies of its role."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
@@ -43,22 +45,44 @@ def logs_statement(template: Template) -> dict[str, Any]:
     }
 
 
+def table_statement(template: Template) -> dict[str, Any]:
+    (table_id,) = template.find_resources("AWS::DynamoDB::Table")
+    return {
+        "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [table_id, "Arn"]},
+    }
+
+
 def connect_statement(actions: list[str], resource: Any) -> dict[str, Any]:
     return {"Action": sorted(actions), "Effect": "Allow", "Resource": resource}
 
 
-def role_policy_document(stack: cdk.Stack) -> tuple[Template, dict[str, Any]]:
-    """The one policy of the template (asserted attached to the one role), actions sorted."""
+def policies(stack: cdk.Stack) -> tuple[Template, dict[str, dict[str, Any]]]:
+    """Every policy of the template (asserted attached to the one role) by logical ID, actions sorted
+    in the ContactDefaults' own policies."""
     template = Template.from_stack(stack)
     (role_id,) = template.find_resources("AWS::IAM::Role")
-    policies = template.find_resources("AWS::IAM::Policy")
-    assert all(p["Properties"]["Roles"] == [{"Ref": role_id}] for p in policies.values())
-    (policy,) = [p for logical_id, p in policies.items() if logical_id.startswith(DEFAULT_POLICY_PREFIX)]
-    document = policy["Properties"]["PolicyDocument"]
-    for statement in document["Statement"]:
-        if isinstance(statement["Action"], list):
-            statement["Action"] = sorted(statement["Action"])
-    return template, document
+    found = template.find_resources("AWS::IAM::Policy")
+    assert all(p["Properties"]["Roles"] == [{"Ref": role_id}] for p in found.values())
+    for logical_id, policy in found.items():
+        if logical_id.startswith(DEFAULT_POLICY_PREFIX):
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if isinstance(statement["Action"], list):
+                statement["Action"] = sorted(statement["Action"])
+    return template, found
+
+
+def grants_document(stack: cdk.Stack, construct_id: str) -> dict[str, Any]:
+    """The PolicyDocument of one ContactDefaults' own policy."""
+    _, found = policies(stack)
+    (policy,) = [p for logical_id, p in found.items() if logical_id.startswith(f"{construct_id}Grants")]
+    return policy["Properties"]["PolicyDocument"]
+
+
+def document(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
 def add(stack: cdk.Stack, construct_id: str, **props: Any) -> ContactDefaults:
@@ -68,69 +92,115 @@ def add(stack: cdk.Stack, construct_id: str, **props: Any) -> ContactDefaults:
     return ContactDefaults(stack, construct_id, **props)
 
 
+def test_the_shared_policy_holds_the_log_group_and_the_state_table_only(stack):
+    add(stack, "Defaults", attributes={"greetingPlayed": "false"})
+    template, found = policies(stack)
+    (default_policy,) = [p for logical_id, p in found.items() if logical_id.startswith(DEFAULT_POLICY_PREFIX)]
+    assert default_policy["Properties"]["PolicyDocument"] == document(
+        logs_statement(template), table_statement(template)
+    )
+
+
 def test_policy_for_one_instance_with_attributes_only(stack):
     add(stack, "Defaults", attributes={"greetingPlayed": "false"})
-    template, document = role_policy_document(stack)
-    assert document == {
-        "Version": "2012-10-17",
-        "Statement": [
-            logs_statement(template),
-            connect_statement(CONTACT_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID)),
-        ],
-    }
+    assert grants_document(stack, "Defaults") == document(
+        connect_statement(CONTACT_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID))
+    )
 
 
 def test_policy_for_one_instance_with_expiry(stack):
     add(stack, "Defaults", attributes={"greetingPlayed": "false"}, contact_expiry=cdk.Duration.days(7))
-    template, document = role_policy_document(stack)
-    assert document == {
-        "Version": "2012-10-17",
-        "Statement": [
-            logs_statement(template),
-            connect_statement(CONTACT_ACTIONS + EXPIRY_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID)),
-        ],
-    }
+    assert grants_document(stack, "Defaults") == document(
+        connect_statement(CONTACT_ACTIONS + EXPIRY_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID))
+    )
 
 
-@pytest.mark.parametrize("expiry_first", [True, False], ids=["expiry-first", "expiry-second"])
-def test_constructs_on_one_instance_share_one_statement(expiry_first):
-    """Three ContactDefaults on two instances: one statement per instance, expiry actions only where declared."""
+def test_each_contact_defaults_has_its_own_policy_with_expiry_actions_only_where_declared():
     stack = cdk.Stack(cdk.App(), "TestStack")
-    with_expiry = {"contact_expiry": cdk.Duration.minutes(30)}
-    add(stack, "A", attributes={"a": "1"}, **(with_expiry if expiry_first else {}))
-    add(stack, "B", attributes={"b": "2"}, **({} if expiry_first else with_expiry))
+    add(stack, "A", attributes={"a": "1"}, contact_expiry=cdk.Duration.minutes(30))
+    add(stack, "B", attributes={"b": "2"})
     add(stack, "C", instance_arn=OTHER_INSTANCE_ARN, attributes={"c": "3"})
-    template, document = role_policy_document(stack)
-    assert document == {
-        "Version": "2012-10-17",
-        "Statement": [
-            logs_statement(template),
-            connect_statement(CONTACT_ACTIONS + EXPIRY_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID)),
-            connect_statement(CONTACT_ACTIONS, f"{OTHER_INSTANCE_ARN}/contact/*"),
-        ],
+    _, found = policies(stack)
+    assert len(found) == 5  # DefaultPolicy, SelfInvokePolicy and one per ContactDefaults
+    assert grants_document(stack, "A") == document(
+        connect_statement(CONTACT_ACTIONS + EXPIRY_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID))
+    )
+    assert grants_document(stack, "B") == document(
+        connect_statement(CONTACT_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID))
+    )
+    assert grants_document(stack, "C") == document(
+        connect_statement(CONTACT_ACTIONS, f"{OTHER_INSTANCE_ARN}/contact/*")
+    )
+
+
+def test_each_custom_resource_depends_on_its_own_policy_and_the_shared_ones(stack):
+    add(stack, "A", attributes={"a": "1"})
+    add(stack, "B", attributes={"b": "2"}, instance_arn=OTHER_INSTANCE_ARN)
+    template, found = policies(stack)
+    shared = sorted(i for i in found if not i.startswith(("AGrants", "BGrants")))
+    for construct_id in ("A", "B"):
+        (resource_id,) = [
+            i for i in template.find_resources("Custom::ConnectContactDefaults") if i.startswith(construct_id)
+        ]
+        (own,) = [i for i in found if i.startswith(f"{construct_id}Grants")]
+        depends_on = template.find_resources("Custom::ConnectContactDefaults")[resource_id]["DependsOn"]
+        assert set(depends_on) & set(found) == {own, *shared}
+
+
+def grants_policy_id(props: dict[str, Any], construct_id: str = "Defaults") -> str:
+    stack = cdk.Stack(cdk.App(), "TestStack")
+    add(stack, construct_id, **props)
+    _, found = policies(stack)
+    (logical_id,) = [i for i in found if i.startswith(f"{construct_id}Grants")]
+    assert found[logical_id]["Properties"]["PolicyName"] == logical_id  # an inline policy is named by it
+    return logical_id
+
+
+def test_the_policy_logical_id_follows_its_content():
+    """A change of grants is a new policy (created in phase 1; the old one is deleted in phase 2)."""
+    base = {"attributes": {"a": "1"}}
+    same = grants_policy_id(base)
+    assert grants_policy_id({"attributes": {"other": "value"}, "mode": "OVERWRITE"}) == same  # grants unchanged
+    changed = {
+        grants_policy_id({**base, "instance_arn": OTHER_INSTANCE_ARN}),
+        grants_policy_id({**base, "contact_expiry": cdk.Duration.days(1)}),
     }
-
-
-def test_actions_keep_a_fixed_order_whatever_the_construct_order():
-    documents = []
-    for expiry_first in (True, False):
-        stack = cdk.Stack(cdk.App(), "TestStack")
-        add(stack, "A", attributes={"a": "1"}, **({"contact_expiry": cdk.Duration.minutes(5)} if expiry_first else {}))
-        add(stack, "B", attributes={"b": "2"}, **({} if expiry_first else {"contact_expiry": cdk.Duration.minutes(5)}))
-        policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
-        (policy,) = [p for logical_id, p in policies.items() if logical_id.startswith(DEFAULT_POLICY_PREFIX)]
-        documents.append(policy["Properties"]["PolicyDocument"])
-    assert documents[0] == documents[1]
-    assert documents[0]["Statement"][1]["Action"] == CONTACT_ACTIONS + EXPIRY_ACTIONS
+    assert same not in changed and len(changed) == 2
+    # The prefix is CDK's logical ID of the construct path, so two resources with equal grants differ.
+    assert grants_policy_id(base, "Other") != same
+    assert len(same) == len("DefaultsGrants") + 8 + 8
 
 
 def test_policy_for_a_token_instance_arn(stack):
     arn = cdk.CfnParameter(stack, "InstanceArn").value_as_string
     add(stack, "Defaults", instance_arn=arn, attributes={"a": "b"})
-    _, document = role_policy_document(stack)
-    assert document["Statement"][1] == connect_statement(
-        CONTACT_ACTIONS, {"Fn::Join": ["", [{"Ref": "InstanceArn"}, "/contact/*"]]}
+    assert grants_document(stack, "Defaults") == document(
+        connect_statement(CONTACT_ACTIONS, {"Fn::Join": ["", [{"Ref": "InstanceArn"}, "/contact/*"]]})
     )
+
+
+def test_the_state_table(stack):
+    add(stack, "Defaults", attributes={"a": "b"})
+    template = Template.from_stack(stack)
+    (table_id, table), *others = template.find_resources("AWS::DynamoDB::Table").items()
+    assert not others
+    assert table["Properties"] == {
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    }
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    assert function["Properties"]["Environment"] == {"Variables": {"STATE_TABLE": {"Ref": table_id}}}
+    # Only these actions on the table anywhere (no batch, scan, or index).
+    rendered = json.dumps(template.to_json())
+    assert sorted(set(re.findall(r'"dynamodb:[A-Za-z*]+"', rendered))) == sorted(
+        f'"dynamodb:{a}"' for a in ("DeleteItem", "GetItem", "Query", "UpdateItem")
+    )
+    assert "/index/" not in rendered
 
 
 def test_self_invoke_policy_is_the_function_itself_only(multi_instance_app):
@@ -155,13 +225,12 @@ def test_self_invoke_policy_is_the_function_itself_only(multi_instance_app):
 
 def test_no_wildcard_resource_and_no_managed_policy(multi_instance_app):
     _, stack = multi_instance_app
-    template, document = role_policy_document(stack)
-    for policy in template.find_resources("AWS::IAM::Policy").values():
+    template, found = policies(stack)
+    for policy in found.values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Resource"] != "*"
-    for statement in document["Statement"]:
-        assert statement["Resource"] != "*"
-        assert all(not action.endswith("*") for action in statement["Action"])
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert all(not action.endswith("*") for action in actions)
     (role,) = template.find_resources("AWS::IAM::Role").values()
     assert "ManagedPolicyArns" not in role["Properties"]
     assert "Policies" not in role["Properties"]

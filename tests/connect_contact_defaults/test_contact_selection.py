@@ -21,22 +21,30 @@ from contact_defaults_testing import (
 )
 
 from connect_contact_defaults import ContactDefaults, ContactDefaultsValidationError, ContactSelection
+from connect_contact_defaults.instance_reference import InstanceReference
 from connect_contact_rules import CONTACT_ID_MAX_LENGTH, Prop, RuleViolation
+
+
+def bind_target(stack: cdk.Stack) -> tuple[iam.Policy, InstanceReference]:
+    """A policy and an instance to bind a selection with, as ContactDefaults passes them."""
+    policy = iam.Policy(stack, "Policy")
+    return policy, InstanceReference.of(stack, instance_id=INSTANCE_ID, instance_arn=None)
 
 
 def test_of_ids_binds_to_the_contact_ids_property(stack):
     selection = ContactSelection.of_ids(tuple(CONTACT_IDS))
-    grantee = iam.Role(stack, "Grantee", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-    assert selection.bind(stack, grantee) == {Prop.CONTACT_IDS: CONTACT_IDS}
+    policy, instance = bind_target(stack)
+    assert selection.bind(stack, policy, instance) == {Prop.CONTACT_IDS: CONTACT_IDS}
     # of_ids needs no grant: the IDs are in the template.
-    Template.from_stack(stack).resource_count_is("AWS::IAM::Policy", 0)
+    assert policy.document.is_empty
+    assert selection.known_contact_ids() == CONTACT_IDS
 
 
 def test_of_ids_copies_its_input(stack):
     ids = list(CONTACT_IDS)
     selection = ContactSelection.of_ids(ids)
     ids.append("added-later")
-    assert selection.bind(stack, iam.AnyPrincipal()) == {Prop.CONTACT_IDS: CONTACT_IDS}
+    assert selection.bind(stack, *bind_target(stack)) == {Prop.CONTACT_IDS: CONTACT_IDS}
 
 
 def test_of_ids_rejects_a_single_string():
@@ -46,7 +54,7 @@ def test_of_ids_rejects_a_single_string():
 
 def test_of_ids_checks_when_bound(stack):
     with pytest.raises(RuleViolation) as raised:
-        ContactSelection.of_ids(["a", "a"]).bind(stack, iam.AnyPrincipal())
+        ContactSelection.of_ids(["a", "a"]).bind(stack, *bind_target(stack))
     assert raised.value.field == "contacts[1]"
 
 
@@ -61,8 +69,8 @@ class _ObjectSelection(ContactSelection):
     def __init__(self, object_arn: str) -> None:
         self.object_arn = object_arn
 
-    def bind(self, scope: Any, grantee: iam.IGrantable) -> dict[str, Any]:
-        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[self.object_arn])
+    def bind(self, scope: Any, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
+        policy.add_statements(iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.object_arn]))
         return {"ContactIdsObject": self.object_arn}
 
 
@@ -75,24 +83,28 @@ def test_bind_lets_a_selection_grant_the_handler_what_reading_it_takes(stack):
     (resource,) = template.find_resources("Custom::ConnectContactDefaults").values()
     assert resource["Properties"]["ContactIdsObject"] == object_arn
     assert Prop.CONTACT_IDS not in resource["Properties"]
-    (policy,) = template.find_resources(
-        "AWS::IAM::Policy", {"Properties": {"PolicyName": Match.string_like_regexp("DefaultPolicy")}}
-    ).values()
+    # In the ContactDefaults' own policy, which its custom resource depends on.
+    (policy_id, policy), *others = template.find_resources(
+        "AWS::IAM::Policy", {"Properties": {"PolicyName": Match.string_like_regexp("^DefaultsGrants")}}
+    ).items()
+    assert not others
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     assert {"Action": "s3:GetObject", "Effect": "Allow", "Resource": object_arn} in statements
+    assert policy_id in resource["DependsOn"]
+    # A selection of unknown contacts stays one custom resource.
+    assert _ObjectSelection(object_arn).known_contact_ids() is None
 
 
-def test_a_selection_is_bound_with_the_contact_defaults_as_scope(stack):
-    seen: list[str] = []
+def test_a_selection_is_bound_with_the_contact_defaults_its_policy_and_instance(stack):
+    seen: list[Any] = []
 
     class Recording(ContactSelection):
-        def bind(self, scope: Any, grantee: iam.IGrantable) -> dict[str, Any]:
-            seen.append(scope.node.path)
-            seen.append(cdk.Stack.of(grantee).resolve(grantee.grant_principal.role_arn)["Fn::GetAtt"][1])
+        def bind(self, scope: Any, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
+            seen.extend([scope.node.path, policy.node.path, instance.instance_id])
             return {Prop.CONTACT_IDS: ["c1"]}
 
     ContactDefaults(stack, "Defaults", instance_id=INSTANCE_ID, contacts=Recording(), attributes={"a": "b"})
-    assert seen == ["TestStack/Defaults", "Arn"]
+    assert seen == ["TestStack/Defaults", "TestStack/Defaults/Grants", INSTANCE_ID]
 
 
 # --- from_file ---------------------------------------------------------------------------------
@@ -154,6 +166,17 @@ def test_from_file_binds_to_the_asset_object(stack, tmp_path, name, csv_header, 
     stem, extension = properties["Key"].split(".")
     assert ASSET_HASH.fullmatch(stem) and extension == name.split(".")[1]
     assert asset.is_file and not asset.is_zip_archive
+
+
+@pytest.mark.parametrize("name", ["contacts.txt", "contacts.csv"])
+def test_a_bound_file_knows_its_contact_ids(stack, tmp_path, name):
+    """What the construct shards by (the file as the Lambda reads it); unknown before the file is checked."""
+    header = "Queue,ContactId" if name.endswith(".csv") else None
+    ids = [f"contact-{n}" for n in range(50)]
+    selection = ContactSelection.from_file(write_contact_file(tmp_path / name, ids, csv_header=header))
+    assert selection.known_contact_ids() is None
+    selection.bind(stack, *bind_target(stack))
+    assert selection.known_contact_ids() == ids
 
 
 def test_the_file_is_staged_as_a_file_asset_with_its_bytes(tmp_path):
@@ -299,13 +322,13 @@ def test_the_handler_may_get_exactly_the_one_object(stack, tmp_path):
     template = Template.from_stack(stack)
     key = file_properties(stack)["Key"]
     assert s3_statements(template) == [{"Action": "s3:GetObject", "Effect": "Allow", "Resource": object_arn(key)}]
-    # In the handler role's DefaultPolicy, which the custom resource waits for.
+    # In the ContactDefaults' own policy, which the custom resource waits for.
     (policy_id,) = [
         logical_id
         for logical_id, policy in template.find_resources("AWS::IAM::Policy").items()
         if s3_statements(Template.from_json({"Resources": {logical_id: policy}}))
     ]
-    assert policy_id.startswith("ConnectContactDefaultsHandlerRoleDefaultPolicy")
+    assert policy_id.startswith("DefaultsGrants")
     (resource,) = template.find_resources("Custom::ConnectContactDefaults").values()
     assert policy_id in resource["DependsOn"]
     # Nothing wider anywhere in the template (Asset.grant_read would add these on the whole bucket).
@@ -314,16 +337,23 @@ def test_the_handler_may_get_exactly_the_one_object(stack, tmp_path):
         assert wider not in rendered, wider
 
 
-def test_each_file_gets_its_own_statement_and_one_file_twice_one(stack, tmp_path):
+def test_each_file_resource_gets_its_own_statement_in_its_own_policy(stack, tmp_path):
     first = write_contact_file(tmp_path / "first.txt", CONTACT_IDS)
     second = write_contact_file(tmp_path / "second.csv", CONTACT_IDS, csv_header="ContactId")
-    add_file_defaults(stack, "First", first)
-    add_file_defaults(stack, "Second", second)
-    add_file_defaults(stack, "FirstAgain", first)  # the same object: CDK drops the identical statement
-    keys = [stack.node.find_child(name).node.find_child("ContactFile").s3_object_key for name in ("First", "Second")]
-    assert s3_statements(Template.from_stack(stack)) == [
-        {"Action": "s3:GetObject", "Effect": "Allow", "Resource": object_arn(key)} for key in keys
-    ]
+    names = ("First", "Second", "FirstAgain")
+    for name, path in zip(names, (first, second, first), strict=True):
+        add_file_defaults(stack, name, path)
+    template = Template.from_stack(stack)
+    for name in names:
+        key = stack.node.find_child(name).node.find_child("ContactFile").s3_object_key
+        (policy,) = template.find_resources(
+            "AWS::IAM::Policy", {"Properties": {"PolicyName": Match.string_like_regexp(f"^{name}Grants")}}
+        ).values()
+        assert s3_statements(Template.from_json({"Resources": {"P": policy}})) == [
+            {"Action": "s3:GetObject", "Effect": "Allow", "Resource": object_arn(key)}
+        ]
+    # The same file twice is the same object (one upload).
+    assert len({stack.node.find_child(n).node.find_child("ContactFile").s3_object_key for n in names}) == 2
 
 
 # --- from_file: the template does not grow with the file ---------------------------------------
@@ -334,7 +364,9 @@ def test_the_template_does_not_grow_with_the_file(tmp_path):
     for count in (10, 100_000):
         path = write_contact_file(tmp_path / f"contacts-{count}.txt", (str(uuid.uuid4()) for _ in range(count)))
         out = tmp_path / f"out-{count}"
-        app, _ = build_file_app(path, outdir=str(out))
+        # A budget at which 100,000 contacts fit one ServiceTimeout: one custom resource either way
+        # (test_contact_defaults_shards covers the shards of a large file at the default budget).
+        app, _ = build_file_app(path, outdir=str(out), max_requests_per_second=50)
         app.synth()
         sizes[count] = (out / "FileStack.template.json").stat().st_size
     assert path.stat().st_size > 3_000_000  # the large file is large

@@ -17,9 +17,14 @@ from contact_defaults_testing import (
 
 import app as example
 from connect_contact_defaults import ContactDefaults, ContactSelection
-from connect_contact_defaults.contact_defaults_function import CONTACTS_WILDCARD_REASON, ContactDefaultsFunction
+from connect_contact_defaults.contact_defaults_function import (
+    CONTACTS_WILDCARD_REASON,
+    STATE_TABLE_BACKUP_REASON,
+    ContactDefaultsFunction,
+)
 
-POLICY_PATH = "/ConnectContactDefaultsHandler/Role/DefaultPolicy"
+POLICY_PATH = "/Grants"
+"""Under each ContactDefaults: its own policy."""
 STACK_INSTANCE_FINDING = (
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>"
     f":instance/{INSTANCE_ID}/contact/*]"
@@ -62,10 +67,10 @@ def test_a_stack_with_a_contact_file_has_no_finding(tmp_path, name):
 def test_the_contact_file_grant_needs_no_acknowledgment(monkeypatch, tmp_path):
     """Without the acknowledgments a stack with a contact file has only the contacts wildcard as a
     finding: the s3:GetObject statement on the one asset object is not one."""
-    monkeypatch.setattr(ContactDefaultsFunction, "_acknowledge_contacts_wildcard", lambda self, arn: None)
+    monkeypatch.setattr(ContactDefaultsFunction, "_acknowledge_contacts_wildcard", lambda self, policy, arn: None)
     app, stack = build_file_app(write_contact_file(tmp_path / "contacts.txt", CONTACT_IDS))
-    assert violations(app) == {STACK_INSTANCE_FINDING: [f"FileStack{POLICY_PATH}/Resource"]}
-    assert acknowledgments(stack.node.find_child("ConnectContactDefaultsHandler").policy) == {}
+    assert violations(app) == {STACK_INSTANCE_FINDING: [f"FileStack/Greeting{POLICY_PATH}/Resource"]}
+    assert acknowledgments(stack.node.find_child("Greeting").policy) == {}
 
 
 @pytest.mark.parametrize("instance", ["token-arn", "token-id", "id-in-environment-stack"])
@@ -83,24 +88,34 @@ def test_other_instance_references_have_no_finding(instance):
 
 
 def test_each_acknowledgment_is_needed(monkeypatch):
-    """Without the acknowledgments, exactly the contacts wildcards of the two instances are findings."""
-    monkeypatch.setattr(ContactDefaultsFunction, "_acknowledge_contacts_wildcard", lambda self, arn: None)
+    """Without the acknowledgments, exactly the contacts wildcard of each resource's policy and the state
+    table's point-in-time recovery are findings."""
+    monkeypatch.setattr(ContactDefaultsFunction, "_acknowledge_contacts_wildcard", lambda self, policy, arn: None)
+    monkeypatch.setattr(ContactDefaultsFunction, "_acknowledge_state_table_backup", lambda self: None)
     app, _ = build_multi_instance_app()
     assert violations(app) == {
-        STACK_INSTANCE_FINDING: [f"MultiInstanceStack{POLICY_PATH}/Resource"],
-        OTHER_INSTANCE_FINDING: [f"MultiInstanceStack{POLICY_PATH}/Resource"],
+        STACK_INSTANCE_FINDING: [
+            f"MultiInstanceStack/Greeting{POLICY_PATH}/Resource",
+            f"MultiInstanceStack/Expiry{POLICY_PATH}/Resource",
+        ],
+        OTHER_INSTANCE_FINDING: [f"MultiInstanceStack/OtherRegion{POLICY_PATH}/Resource"],
+        "AwsSolutions-DDB3": ["MultiInstanceStack/ConnectContactDefaultsHandler/StateTable/Resource"],
     }
 
 
-def test_acknowledgments_are_on_the_role_policy_only_with_their_reason(multi_instance_app):
+def test_acknowledgments_are_on_each_policy_and_the_table_only_with_their_reason(multi_instance_app):
     app, stack = multi_instance_app
-    policy = stack.node.find_child("ConnectContactDefaultsHandler").policy
-    assert policy.node.path == f"MultiInstanceStack{POLICY_PATH}"
-    assert acknowledgments(policy) == {
-        STACK_INSTANCE_FINDING: CONTACTS_WILDCARD_REASON,
-        OTHER_INSTANCE_FINDING: CONTACTS_WILDCARD_REASON,
-    }
-    for wider in (app, stack, stack.node.find_child("ConnectContactDefaultsHandler")):
+    for construct_id, finding in (
+        ("Greeting", STACK_INSTANCE_FINDING),
+        ("Expiry", STACK_INSTANCE_FINDING),
+        ("OtherRegion", OTHER_INSTANCE_FINDING),
+    ):
+        policy = stack.node.find_child(construct_id).policy
+        assert policy.node.path == f"MultiInstanceStack/{construct_id}{POLICY_PATH}"
+        assert acknowledgments(policy) == {finding: CONTACTS_WILDCARD_REASON}
+    handler = stack.node.find_child("ConnectContactDefaultsHandler")
+    assert acknowledgments(handler.state_table) == {"AwsSolutions-DDB3": STATE_TABLE_BACKUP_REASON}
+    for wider in (app, stack, handler, handler.policy, stack.node.find_child("Greeting")):
         assert acknowledgments(wider) == {}
     for phrase in ("tens of thousands", "10,240", "contact/*"):
         assert phrase in CONTACTS_WILDCARD_REASON
