@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import urllib.error
@@ -64,6 +65,7 @@ def test_unknown_routes_and_unsigned_requests_are_recorded():
         error_code="UnknownOperationException",
         region=None,
         is_write=False,
+        user_agent=f"Python-urllib/{sys.version_info.major}.{sys.version_info.minor}",
     )
 
 

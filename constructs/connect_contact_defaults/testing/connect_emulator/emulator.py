@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from .contact_store import ContactSnapshot, ContactStore, SeedContact, expiry_minutes_of
-from .errors import ApiError, internal_error, throttled, unknown_operation
+from .errors import ApiError, access_denied, internal_error, throttled, unknown_operation
 from .quotas import DEFAULT_BURST, DEFAULT_RATE, Clock, Fault, FaultInjector, Quotas
 from .request_log import RequestLog, RequestRecord, region_from_authorization
 from .request_validation import service_model, validate_request
@@ -67,6 +67,8 @@ class ConnectEmulator:
         self._log = RequestLog()
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.denied_operations: set[str] = set()
+        """Operations answered with 403 AccessDeniedException, as IAM answers a caller without the permission."""
         self.describe_returns_attributes = True
         """Whether DescribeContact answers with the contact's `Attributes` (botocore >= 1.38.7 models it; whether
         Connect fills it is unconfirmed): set False to emulate a Connect that leaves it out."""
@@ -174,6 +176,8 @@ class ConnectEmulator:
                 shown = f"{operation} ({method} {path})" if match is not None else f"{method} {path}"
                 raise unknown_operation(f"The Connect emulator does not serve {shown}; it serves {served}")
             params = parse_input(match, query, headers, body)
+            if operation in self.denied_operations:
+                raise access_denied(f"User is not authorized to perform: connect:{operation}")
             if not self._quotas.try_take(operation):
                 raise throttled()
             fault = self._faults.draw()

@@ -21,6 +21,10 @@ def invalid_request(message: str) -> ApiError:
     return ApiError(400, "InvalidRequestException", message)
 
 
+def access_denied(message: str) -> ApiError:
+    return ApiError(403, "AccessDeniedException", message)
+
+
 def not_found(message: str) -> ApiError:
     return ApiError(404, "ResourceNotFoundException", message)
 
