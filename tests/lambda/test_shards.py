@@ -48,8 +48,17 @@ def synthesize(tmp_path: Path, budget: int) -> list[tuple[str, dict]]:
     (tmp_path / "app.py").write_text(APP)
     out = tmp_path / f"cdk.out.{budget}"
     subprocess.run(
-        [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--app", "python app.py"]
-        + ["-c", f"budget={budget}", "--output", str(out)],
+        [
+            str(ROOT / "node_modules" / ".bin" / "cdk"),
+            "synth",
+            "--quiet",
+            "--app",
+            "python app.py",
+            "-c",
+            f"budget={budget}",
+            "--output",
+            str(out),
+        ],
         cwd=tmp_path,
         env=cdk_env(),
         check=True,
