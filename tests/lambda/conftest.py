@@ -1,3 +1,4 @@
+import logging
 import os
 import subprocess
 import sys
@@ -76,6 +77,7 @@ def lambda_runner(asset_dir, emulator, response_server, certificates, aws_endpoi
 @pytest.fixture(scope="session")
 def aws_endpoint():
     """Real S3 and DynamoDB APIs on 127.0.0.1 (moto's server mode), reached over HTTP as the Lambda reaches AWS."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -156,6 +157,7 @@ class LambdaRunner:
         if aws_endpoint_url is None:
             from moto.server import ThreadedMotoServer  # noqa: PLC0415 (only when no endpoint is given)
 
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
             self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             self._moto.start()
             host, port = self._moto.get_host_and_port()
