@@ -17,7 +17,7 @@ def writes(emulator, since=0):
     return [r for r in emulator.requests[since:] if r.is_write and r.status == 200]
 
 
-def test_a_renamed_destroy_resource_keeps_the_values_the_new_one_declares(lambda_runner, emulator):
+def test_a_renamed_destroy_resource_keeps_the_values_the_new_one_declares(lambda_runner, emulator, dynamodb):
     seed(emulator, "c1", "c2", "c3")
     props = resource_properties(INSTANCE, ["c1", "c2", "c3"], {"tier": "gold"}, removal_policy="DESTROY")
     old = lambda_runner.send(lambda_runner.event("Create", props, logical_id="GreetingDefaultsOld1111"))
@@ -40,6 +40,8 @@ def test_a_renamed_destroy_resource_keeps_the_values_the_new_one_declares(lambda
         lambda_runner.event("Delete", props, physical_id=new.physical_id, logical_id="GreetingDefaultsNew2222")
     )
     assert all(emulator.attributes(INSTANCE, c) == {"tier": ""} for c in ("c1", "c2", "c3"))
+    # both resources are gone: so are their leases and declarations
+    assert dynamodb.scan(TableName=lambda_runner.state_table)["Items"] == []
 
 
 def test_an_update_that_drops_a_contact_or_key_keeps_what_an_overlapping_resource_declares(lambda_runner, emulator):

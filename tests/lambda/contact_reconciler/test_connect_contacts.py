@@ -1,5 +1,8 @@
 """The Connect client wrapper against the emulator over HTTP: retries of 429/5xx, no retry of 4xx, the deadline."""
 
+import math
+import time
+
 import boto3
 import pytest
 from botocore.config import Config
@@ -19,8 +22,8 @@ def emulator():
         yield running
 
 
-def contacts(emulator, *, rate=1000.0, deadline=30.0):
-    client = boto3.client(
+def make_client(emulator):
+    return boto3.client(
         "connect",
         region_name="eu-west-2",
         endpoint_url=emulator.endpoint_url,
@@ -28,7 +31,10 @@ def contacts(emulator, *, rate=1000.0, deadline=30.0):
         aws_secret_access_key="testing",
         config=Config(retries={"total_max_attempts": 1}),
     )
-    return ConnectContacts(client, INSTANCE, ApiPacers(rate), Deadline(deadline), jitter=lambda: 0.1)
+
+
+def contacts(emulator, *, rate=1000.0, deadline=30.0):
+    return ConnectContacts(make_client(emulator), INSTANCE, ApiPacers(rate), Deadline(deadline), jitter=lambda: 0.1)
 
 
 def test_reads_and_writes_through_the_api(emulator):
@@ -71,3 +77,41 @@ def test_retries_stop_at_the_deadline(emulator):
     with pytest.raises(OutOfTime):
         connect.get_attributes("c1")
     assert connect.counts.throttled == connect.counts.calls >= 2
+
+
+def test_retries_draw_from_the_same_apis_budget(emulator):
+    """A throttled call's retries are paced by its own API's budget, and leave the other APIs' budgets alone."""
+    emulator.set_quota(rate=math.inf, burst=1)
+    emulator.set_faults(throttle_share=0.5, seed=11)
+    pacers = ApiPacers(5)
+    connect = ConnectContacts(make_client(emulator), INSTANCE, pacers, Deadline(30), jitter=lambda: 0.0)
+    for n in range(6):
+        connect.update_attributes("c1", {f"k{n}": "x"})
+    writes = sorted(r.time for r in emulator.requests if r.operation == "UpdateContactAttributes")
+    assert len(writes) == 6 + connect.counts.throttled and connect.counts.throttled > 0
+    # every attempt, retries included, was paced at 5/s: never more than 5 in any one second
+    assert max(sum(1 for t in writes[i:] if t < start + 1.0) for i, start in enumerate(writes)) <= 5
+    assert writes[-1] - writes[0] >= (len(writes) - 1) / 5 - 0.05
+    started = time.monotonic()
+    connect.get_attributes("c1")  # another API: its budget was not spent by those retries
+    assert time.monotonic() - started < pacers.for_operation("get_contact_attributes").interval
+
+
+def test_a_stop_signal_is_checked_before_every_call(emulator):
+    class Stop(Exception):
+        pass
+
+    calls = []
+
+    def before_call():
+        calls.append(1)
+        if len(calls) > 2:
+            raise Stop
+
+    client = make_client(emulator)
+    connect = ConnectContacts(client, INSTANCE, ApiPacers(1000), Deadline(30), before_call=before_call)
+    connect.get_attributes("c1")
+    connect.update_attributes("c1", {"a": "1"})
+    with pytest.raises(Stop):
+        connect.update_attributes("c1", {"a": "2"})
+    assert emulator.attributes(INSTANCE, "c1") == {"k": "v", "a": "1"}  # the third call was never sent

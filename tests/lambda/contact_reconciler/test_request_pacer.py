@@ -7,7 +7,7 @@ import time
 import pytest
 
 from connect_contact_rules import RATE_HEADROOM
-from contact_reconciler.request_pacer import Deadline, OutOfTime, RequestPacer
+from contact_reconciler.request_pacer import ApiPacers, Deadline, OutOfTime, RequestPacer
 
 
 class FakeClock:
@@ -110,3 +110,56 @@ def test_a_stall_of_the_whole_process_does_not_release_a_burst():
     busiest = max(sum(1 for t in releases[i:] if t < begin + 1.0) for i, begin in enumerate(releases))
     assert len(releases) == 40
     assert busiest <= 11
+
+
+# --- one budget per Connect API ---
+
+
+def test_each_api_is_paced_at_the_budget_on_its_own():
+    clock = FakeClock()
+    pacers = ApiPacers(5, clock=clock, sleep=clock.sleep)
+    deadline = Deadline(1000, clock=clock)
+    starts = {"get_contact_attributes": [], "update_contact_attributes": []}
+    for _ in range(11):
+        for operation, times in starts.items():  # alternating: neither API waits for the other
+            pacers.for_operation(operation).acquire(deadline)
+            times.append(clock.now)
+    for times in starts.values():
+        assert max(sum(1 for t in times if s <= t < s + 1) for s in times) == 5
+    # both APIs did 11 calls in the time one API alone needs for 11: 10 gaps of 1 / (5 x headroom)
+    assert clock.now - 100.0 == pytest.approx(10 / (5 * RATE_HEADROOM))
+    assert pacers.for_operation("get_contact_attributes") is pacers.for_operation("get_contact_attributes")
+
+
+def test_an_api_can_have_a_lower_rate_than_the_budget():
+    pacers = ApiPacers(10, {"search_contacts": 0.5, "describe_contact": 50})
+    assert pacers.for_operation("search_contacts").interval == pytest.approx(1 / (0.5 * RATE_HEADROOM))
+    assert pacers.for_operation("describe_contact").interval == pytest.approx(1 / (10 * RATE_HEADROOM))  # never above
+
+
+def test_calls_to_different_apis_overlap_across_threads():
+    pacers = ApiPacers(20)
+    deadline = Deadline(30)
+    starts: dict[str, list[float]] = {}
+    lock = threading.Lock()
+
+    def worker(operation):
+        for _ in range(10):
+            pacers.for_operation(operation).acquire(deadline)
+            with lock:
+                starts.setdefault(operation, []).append(time.monotonic())
+
+    operations = ["describe_contact", "get_contact_attributes", "update_contact_attributes", "update_contact"]
+    threads = [threading.Thread(target=worker, args=(operation,)) for operation in operations for _ in range(2)]
+    begun = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - begun
+    # 20 calls per API at 20/s take about 1 s per API; one shared budget would need about 4 s for all 80
+    assert elapsed < 2.0
+    for times in starts.values():
+        assert len(times) == 20
+        times.sort()
+        assert max(sum(1 for t in times[i:] if t < s + 1) for i, s in enumerate(times)) <= 20
