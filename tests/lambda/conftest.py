@@ -2,7 +2,6 @@ import logging
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import boto3
@@ -13,6 +12,7 @@ from connect_contact_defaults.testing.connect_emulator import ConnectEmulator
 from connect_contact_defaults.testing.local_cloudformation import (
     LambdaRunner,
     ResponseServer,
+    create_state_table,
     make_certificates,
     synthesized_function_asset,
 )
@@ -102,30 +102,6 @@ def dynamodb(aws_endpoint):
 
 
 @pytest.fixture
-def state_table(dynamodb):
+def state_table(aws_endpoint):
     """A fresh table shaped like the stack's state table (pk/sk strings, on demand)."""
-    name = f"state-{uuid.uuid4().hex[:12]}"
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
-
-
-@pytest.fixture
-def s3_bucket(s3_endpoint):
-    client = boto3.client(
-        "s3",
-        region_name="eu-west-2",
-        endpoint_url=s3_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    name = f"cdk-assets-{uuid.uuid4().hex[:12]}"
-    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-    return client, name
+    return create_state_table(aws_endpoint, "eu-west-2")

@@ -3,6 +3,7 @@
 from .lambda_runner import (
     Invocation,
     LambdaRunner,
+    create_state_table,
     resource_properties,
     string_properties,
     synthesized_function_asset,
@@ -18,6 +19,7 @@ __all__ = [
     "LambdaService",
     "LocalCertificates",
     "ResponseServer",
+    "create_state_table",
     "make_certificates",
     "resource_properties",
     "string_properties",
