@@ -111,23 +111,23 @@ def test_shards_each_fit_and_run_in_order_update_with_another_count_and_delete(
     assert shard_writes(emulator) == Counter(dict.fromkeys(IDS, 1))  # every contact once, in one shard
 
     # a higher budget needs fewer shards: phase 1 updates the ones that stay, phase 2 deletes the others
-    shards_at_20 = synthesize(tmp_path, 20)
-    assert len(shards_at_20) < len(shards_at_10)
+    shards_at_40 = synthesize(tmp_path, 40)
+    assert len(shards_at_40) < len(shards_at_10)
     old = dict(shards_at_10)
     mark = len(emulator.requests)
-    for logical_id, props in shards_at_20:
+    for logical_id, props in shards_at_40:
         event = lambda_runner.event(
             "Update", props, old_properties=old[logical_id], physical_id=created[logical_id], logical_id=logical_id
         )
         assert lambda_runner.send(event, timeout_seconds=25).status == "SUCCESS"
-    for logical_id, props in reversed(shards_at_10[len(shards_at_20) :]):  # dependents first
+    for logical_id, props in reversed(shards_at_10[len(shards_at_40) :]):  # dependents first
         event = lambda_runner.event("Delete", props, physical_id=created[logical_id], logical_id=logical_id)
         assert lambda_runner.send(event, timeout_seconds=25).status == "SUCCESS"
     assert shard_writes(emulator, mark) == Counter()  # nothing still declared was cleared (nor written)
     assert all(emulator.attributes(INSTANCE, c) == {"a": "1"} for c in IDS)
 
     # the stack goes: every shard's Delete, dependents first, clears its contacts
-    for logical_id, props in reversed(shards_at_20):
+    for logical_id, props in reversed(shards_at_40):
         event = lambda_runner.event("Delete", props, physical_id=created[logical_id], logical_id=logical_id)
         assert lambda_runner.send(event, timeout_seconds=25).status == "SUCCESS"
     assert all(emulator.attributes(INSTANCE, c) == {"a": ""} for c in IDS)
