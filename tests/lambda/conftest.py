@@ -105,3 +105,17 @@ def dynamodb(aws_endpoint):
 def state_table(aws_endpoint):
     """A fresh table shaped like the stack's state table (pk/sk strings, on demand)."""
     return create_state_table(aws_endpoint, "eu-west-2")
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint):
+    client = boto3.client(
+        "s3",
+        region_name="eu-west-2",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    name = f"cdk-assets-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    return client, name
