@@ -174,7 +174,8 @@ class StackPlanner:
     def _deployed(self, stack: AssemblyStack, region: str) -> DeployedStack:
         if self._arguments.deployed_template is not None:
             return deployed_stack_from_file(self._arguments.deployed_template)
-        where = f"account {stack.account or '(the caller)'}, {region}"
+        account = f"account {stack.account}" if stack.account else "the caller's account"
+        where = f"{account} in {region}"
         if stack.account is not None:
             caller = self._clients.caller_account(region)
             if caller != stack.account:

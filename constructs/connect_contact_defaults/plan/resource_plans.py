@@ -271,7 +271,11 @@ class ContactPlanner:
         def collect(done: set[Future[PlannedContact]]) -> None:
             for future in done:
                 position = in_flight.pop(future)
-                contact = future.result()
+                try:
+                    contact = future.result()
+                except BotoCoreError as error:  # no credentials, no Region, an endpoint that cannot be reached
+                    where = f"the contacts of instance {spec.instance_id} ({spec.region})"
+                    raise aws_call_failed("connect:GetContactAttributes", where, error) from None
                 results[position] = contact
                 bar.update()
                 self._stop_on(contact, spec, seconds)
