@@ -1,0 +1,87 @@
+"""The installed entry points (console script, python -m) in a subprocess, and the read-only Connect client."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from plan_scenarios_app import INSTANCE_ID
+from plan_testing import REGION, seed_v1, write_template
+
+from connect_contact_defaults.plan.planned_changes import ReadOnlyConnectClient, WriteRefused
+
+SCRIPT = Path(sys.executable).parent / "connect-contact-defaults"
+
+
+def command_env(emulator):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_ENDPOINT_URL_CONNECT=emulator.endpoint_url,
+    )
+    return env
+
+
+def test_console_script_and_module_explain_each_flag():
+    for command in ([str(SCRIPT)], [sys.executable, "-m", "connect_contact_defaults"]):
+        for subcommand in ("plan", "drift"):
+            completed = subprocess.run(
+                [*command, subcommand, "--help"], capture_output=True, text=True, check=False, timeout=60
+            )
+            assert completed.returncode == 0, completed.stderr
+            for flag in ("--assembly", "--stack", "--deployed-template", "--max-requests-per-second", "--json"):
+                assert flag in completed.stdout
+            assert "--show-values" in completed.stdout and "personal data" in completed.stdout
+
+
+def test_module_plans_end_to_end_without_loading_aws_cdk(emulator, assembly, tmp_path):
+    seed_v1(emulator)
+    empty = write_template(tmp_path, {"Resources": {}})
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['connect-contact-defaults', *sys.argv[1:]]\n"
+        "try:\n"
+        "    runpy.run_module('connect_contact_defaults', run_name='__main__')\n"
+        "finally:\n"
+        "    loaded = sorted(name for name in sys.modules if name.split('.')[0] in ('aws_cdk', 'jsii', 'constructs'))\n"
+        "    print('LOADED', loaded, file=sys.stderr)\n"
+    )
+    args = ["plan", "--assembly", str(assembly), "--stack", "V1", "--deployed-template", str(empty), "--json"]
+    completed = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        env=command_env(emulator),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert completed.returncode == 2, completed.stderr
+    assert json.loads(completed.stdout)["stacks"][0]["resources"][0]["contacts"]["write"] == 3
+    assert "LOADED []" in completed.stderr
+    assert "\r" not in completed.stderr  # no progress bar when stderr is not a terminal
+    assert not [record for record in emulator.requests if record.is_write]
+
+
+def test_read_only_client_refuses_writes_before_they_reach_connect(emulator):
+    emulator.add_contacts(INSTANCE_ID, [])
+    client = boto3.client(
+        "connect",
+        region_name=REGION,
+        endpoint_url=emulator.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    read_only = ReadOnlyConnectClient(client)
+    for operation in ("update_contact_attributes", "update_contact", "stop_contact"):
+        with pytest.raises(WriteRefused, match=f"not {operation}"):
+            getattr(read_only, operation)
+    assert read_only.describe_contact == client.describe_contact
+    assert emulator.requests == []
