@@ -61,6 +61,7 @@ class Phase:
     """One event the handler will receive for the resource, and the contacts it works on."""
 
     event: str
+    """Create, Update, Delete, or Redeploy (drift: an Update whose old and new properties are the same)."""
     spec: ResourceSpec
     works: Callable[[Selections], Iterator[ContactWork]]
 
@@ -155,7 +156,7 @@ def plan_phases(
 def drift_phases(deployed: ContactDefaultsResource, environment: StackEnvironment) -> list[Phase]:
     """A redeploy of the deployed declaration: an Update whose old and new properties are the same."""
     spec = _resolved_spec(deployed, environment)
-    return [Phase("Update", spec, lambda selections: works_for_update(spec, spec, selections))]
+    return [Phase("Redeploy", spec, lambda selections: works_for_update(spec, spec, selections))]
 
 
 def _aws_action(operation: str) -> str:
