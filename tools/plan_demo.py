@@ -11,7 +11,6 @@ No AWS account is used: the command's SDK points at the emulator only.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -28,22 +27,14 @@ from connect_contact_defaults.testing.local_cloudformation import (
     make_certificates,
     synthesized_function_asset,
 )
+from connect_contact_defaults.testing.local_cloudformation.local_aws import local_aws_environment
 
 STACK = "ContactDefaultsExampleStack"
 
 
 def command(emulator: ConnectEmulator, work_dir: Path, *args: str) -> int:
     """Runs connect-contact-defaults with the emulator as Connect; prints what it prints."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_ENDPOINT_URL_CONNECT=emulator.endpoint_url,
-    )
+    env = local_aws_environment(REGION, {"connect": emulator.endpoint_url})
     print(f"\n$ connect-contact-defaults {' '.join(args)}")
     completed = subprocess.run(
         [sys.executable, "-m", "connect_contact_defaults", *args],

@@ -19,6 +19,7 @@ from plan_testing import APP, FILE_CONTACTS, REGION, ROOT
 
 from connect_contact_defaults.plan.command import main
 from connect_contact_defaults.testing.connect_emulator import ConnectEmulator
+from connect_contact_defaults.testing.local_cloudformation.local_aws import local_aws_environment
 
 
 def tool_env(**extra: str) -> dict[str, str]:
@@ -67,17 +68,13 @@ def emulator() -> Iterator[ConnectEmulator]:
 @pytest.fixture
 def local_aws(monkeypatch: pytest.MonkeyPatch, emulator: ConnectEmulator, moto_endpoint: str) -> None:
     """The command's SDK sees dummy credentials, one Region, and local endpoints only."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_CONNECT", emulator.endpoint_url)
-    for service in ("S3", "CLOUDFORMATION", "STS"):
-        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", moto_endpoint)
+    endpoints = {"connect": emulator.endpoint_url, "s3": moto_endpoint, "cloudformation": moto_endpoint}
+    environment = local_aws_environment(REGION, {**endpoints, "sts": moto_endpoint})
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
 
 
 @dataclass

@@ -1,7 +1,6 @@
 """The installed entry points (console script, python -m) in a subprocess, and the read-only Connect client."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,22 +11,9 @@ from plan_scenarios_app import INSTANCE_ID
 from plan_testing import REGION, seed_v1, write_template
 
 from connect_contact_defaults.plan.planned_changes import ReadOnlyConnectClient, WriteRefused
+from connect_contact_defaults.testing.local_cloudformation.local_aws import local_aws_environment
 
 SCRIPT = Path(sys.executable).parent / "connect-contact-defaults"
-
-
-def command_env(emulator):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_ENDPOINT_URL_CONNECT=emulator.endpoint_url,
-    )
-    return env
 
 
 def test_console_script_and_module_explain_each_flag():
@@ -57,7 +43,7 @@ def test_module_plans_end_to_end_without_loading_aws_cdk(emulator, assembly, tmp
     args = ["plan", "--assembly", str(assembly), "--stack", "V1", "--deployed-template", str(empty), "--json"]
     completed = subprocess.run(
         [sys.executable, "-c", probe, *args],
-        env=command_env(emulator),
+        env=local_aws_environment(REGION, {"connect": emulator.endpoint_url}),
         capture_output=True,
         text=True,
         check=False,
