@@ -21,7 +21,7 @@ from .cloud_assembly import AssemblyError, AssemblyStack, contact_defaults_resou
 from .command_errors import PlanError, no_region
 from .deployed_stacks import DeployedStack, deployed_stack_from_cloudformation, deployed_stack_from_file
 from .plan_report import StackPlan, has_changes, plan_json, plan_text
-from .resource_plans import Action, ContactPlanner, ResourcePlan, drift_phases, plan_phases
+from .resource_plans import Action, ContactPlanner, ResourcePlan, coarse_action, drift_phases, plan_phases
 from .template_values import StackEnvironment, Unresolvable, parameter_values
 
 EXIT_NO_CHANGES = 0
@@ -160,7 +160,7 @@ class StackPlanner:
             return report
         for logical_id in [*new, *(key for key in old if key not in new)]:
             source = new.get(logical_id) or old[logical_id]
-            plan = ResourcePlan(source.path, logical_id, Action.NONE)
+            plan = ResourcePlan(source.path, logical_id, coarse_action(new.get(logical_id), old.get(logical_id)))
             try:
                 plan.action, phases, plan.fails = plan_phases(
                     new.get(logical_id), old.get(logical_id), new_environment, old_environment

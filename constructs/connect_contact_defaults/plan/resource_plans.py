@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from connect_contact_rules import (
     RATE_HEADROOM,
+    Prop,
     RuleViolation,
     ValueRemovalPolicy,
     contacts_within,
@@ -46,6 +47,8 @@ from .template_values import StackEnvironment, Unresolvable, resolve, string_pro
 FIRST_CONTACTS = 10
 """Contact IDs listed per resource (the first to be written, in the handler's order)."""
 SERVICE_TOKEN = "ServiceToken"
+SEARCH_SELECTION = "ContactSearch"
+"""The property of a ContactSelection.search selection: its contacts are known only when SearchContacts runs."""
 
 
 class Action(StrEnum):
@@ -103,8 +106,22 @@ class ResourcePlan:
         )
 
 
+def coarse_action(new: ContactDefaultsResource | None, old: ContactDefaultsResource | None) -> Action:
+    """The action as far as the templates alone tell (an update may still turn out to be a replacement)."""
+    if old is None:
+        return Action.CREATE
+    if new is None:
+        return Action.DELETE
+    return Action.NONE if dict(old.properties) == dict(new.properties) else Action.UPDATE
+
+
 def _resolved_spec(resource: ContactDefaultsResource, environment: StackEnvironment) -> ResourceSpec:
     """The properties as the handler receives them (intrinsics resolved, scalars as strings), parsed."""
+    if SEARCH_SELECTION in resource.properties:
+        raise Unresolvable(
+            f"unknown (search selection): {resource.path} selects its contacts with SearchContacts when it runs; "
+            "the plan does not run the search"
+        )
     properties = {key: value for key, value in resource.properties.items() if key != SERVICE_TOKEN}
     return parse_resource_spec(string_properties(resolve(properties, environment)), environment.region)
 
@@ -119,6 +136,8 @@ def plan_phases(
 
     Raises Unresolvable when a property cannot be known before deployment.
     """
+    if new is None and old is not None and old.properties.get(Prop.REMOVAL_POLICY) == ValueRemovalPolicy.RETAIN.value:
+        return Action.DELETE, [], None  # the handler makes no Connect call
     old_spec: ResourceSpec | None = None
     if old is not None:
         try:
@@ -130,7 +149,7 @@ def plan_phases(
             return Action.DELETE, [], None  # the handler makes no Connect call
         spec = old_spec
         return Action.DELETE, [Phase("Delete", spec, lambda selections: works_for_delete(spec, selections))], None
-    if old is not None and dict(old.properties) == dict(new.properties):
+    if coarse_action(new, old) is Action.NONE:
         return Action.NONE, [], None
     try:
         new_spec = _resolved_spec(new, new_environment)

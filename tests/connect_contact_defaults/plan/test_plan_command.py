@@ -1,12 +1,24 @@
 """connect-contact-defaults plan|drift against the Connect emulator, with the deployed template from a file
 (--deployed-template) or from CloudFormation (moto's server mode): the scenarios of the issue."""
 
+import json
+import shutil
 import time
 
 import boto3
 import pytest
 from plan_scenarios_app import BUDGET_CONTACTS, INSTANCE_ID, OTHER_INSTANCE_ID
-from plan_testing import ASSET_BUCKET, EXPIRY_60, REGION, asset_bucket, contacts, seed_v1, template, write_template
+from plan_testing import (
+    ACCOUNT,
+    ASSET_BUCKET,
+    EXPIRY_60,
+    REGION,
+    asset_bucket,
+    contacts,
+    seed_v1,
+    template,
+    write_template,
+)
 
 from connect_contact_defaults.testing.connect_emulator import SeedContact
 
@@ -291,6 +303,50 @@ def test_errors_no_assembly_no_stack_no_credentials(run_command, emulator, assem
         assert no_credentials.exit_code == 1, no_credentials.stdout
         assert "no AWS credentials" in no_credentials.stderr
     assert emulator.requests == []
+
+
+def test_search_selection_is_reported_unknown_with_the_reason(run_command, emulator, assembly, tmp_path):
+    seed_v1(emulator)
+    deployed = template(assembly, "V1")
+    for resource in deployed["Resources"].values():
+        if resource["Type"] == "Custom::ConnectContactDefaults":
+            del resource["Properties"]["ContactIds"]
+            resource["Properties"]["ContactSearch"] = {"Channels": ["EMAIL"], "LookbackDays": "7"}
+    path = write_template(tmp_path, deployed)
+    for mode, stack in (("plan", "V2"), ("drift", "V1")):
+        run = run_command(mode, "--assembly", assembly, "--stack", stack, "--deployed-template", path, "--json")
+        assert run.exit_code == 2, run.stderr
+        resource = run.resource()
+        assert resource["unknown"].startswith("unknown (search selection): V1/Defaults selects its contacts")
+        assert resource["contacts"] == contacts()
+    assert (
+        run_command("plan", "--assembly", assembly, "--stack", "V2", "--deployed-template", path).stdout.count(
+            "UNKNOWN: unknown (search selection)"
+        )
+        == 1
+    )
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(("account", "exit_code"), [("111122223333", 1), (ACCOUNT, 2)])
+def test_a_stack_with_an_account_is_planned_with_credentials_of_that_account(
+    run_command, emulator, assembly, tmp_path, account, exit_code
+):
+    """An assembly whose stack names its environment: CloudFormation is asked there, with that account's credentials."""
+    seed_v1(emulator)
+    shutil.copy(assembly / "V1.template.json", tmp_path / "V1.template.json")
+    artifact = {
+        "type": "aws:cloudformation:stack",
+        "environment": f"aws://{account}/{REGION}",
+        "properties": {"templateFile": "V1.template.json", "stackName": "PinnedV1"},
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {"PinnedV1": artifact}}))
+    run = run_command("plan", "--assembly", tmp_path)
+    assert run.exit_code == exit_code, run.stderr
+    if exit_code == 1:
+        assert f"stack PinnedV1 is in account {account}, but the credentials are for account {ACCOUNT}" in run.stderr
+    else:
+        assert f"deployed: stack PinnedV1 does not exist in account {ACCOUNT} in {REGION}" in run.stdout
 
 
 def test_usage_errors_exit_1_not_2(run_command, assembly):
