@@ -128,9 +128,9 @@ def plan_text(stacks: list[StackPlan], *, drift: bool, show_values: bool) -> str
     actions = {action: sum(resource.action is action for resource in resources) for action in Action}
     write = sum(resource.write for resource in resources)
     totals = (
-        f"{write} contacts to write, {sum(r.unchanged for r in resources)} unchanged, "
-        f"{sum(r.missing for r in resources)} missing, {sum(r.would_fail for r in resources)} would fail, "
-        f"{sum(r.expiry_set for r in resources)} expiry to set, {sum(r.expiry_skipped for r in resources)} expiry skipped"
+        f"contacts: {write} to write, {sum(r.unchanged for r in resources)} unchanged, "
+        f"{sum(r.missing for r in resources)} missing, {sum(r.would_fail for r in resources)} would fail; "
+        f"expiry: {sum(r.expiry_set for r in resources)} to set, {sum(r.expiry_skipped for r in resources)} skipped"
     )
     unknown = sum(resource.unknown is not None for resource in resources)
     failing = sum(resource.fails is not None for resource in resources)
@@ -140,5 +140,5 @@ def plan_text(stacks: list[StackPlan], *, drift: bool, show_values: bool) -> str
         lines.append(f"Drift: {drifted} of {len(resources)} ContactDefaults drifted; {totals}{extra}")
     else:
         counted = ", ".join(f"{actions[action]} to {action.value}" for action in Action if action is not Action.NONE)
-        lines.append(f"Plan: {counted}, {actions[Action.NONE]} unchanged; {totals}{extra}")
+        lines.append(f"Plan: {counted}, {actions[Action.NONE]} without changes; {totals}{extra}")
     return "\n".join(lines)

@@ -241,12 +241,16 @@ class ContactPlanner:
         if not works:
             return
         within = contacts_within(spec.max_requests_per_second, spec.service_timeout_seconds)
-        if phase.event != "Delete" and len(works) > within:
-            plan.fails = (
+        if len(works) > within:  # the handler's estimate: it stops before any Connect call
+            estimate = (
                 f"{len(works)} contacts do not fit within the ServiceTimeout of {spec.service_timeout_seconds} s at "
-                f"max_requests_per_second={spec.max_requests_per_second:g} (at most {within}); "
-                "the handler would fail before writing"
+                f"max_requests_per_second={spec.max_requests_per_second:g} (at most {within})"
             )
+            if phase.event == "Delete":
+                plan.notes.append(f"{estimate}: the handler's Delete leaves the values in place")
+            else:
+                plan.fails = f"{estimate}: the handler fails before writing anything"
+            return
         planned = self._read(works, spec, rate, f"{plan.path} {phase.event}")
         report = ReconcileReport()
         for work, contact in zip(works, planned, strict=True):

@@ -52,7 +52,10 @@ def test_text_output_names_keys_and_counts_never_values(run_command, emulator, a
     assert "expiry:   2 to set, 1 skipped (voice and chat)" in run.stdout
     assert "keys:     greeting set on 2; tier set on 3" in run.stdout
     assert "missing: c-05-missing" in run.stdout
-    assert lines[-1].startswith("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete, 0 unchanged; 3 contacts")
+    assert lines[-1] == (
+        "Plan: 1 to create, 0 to update, 0 to replace, 0 to delete, 0 without changes; "
+        "contacts: 3 to write, 1 unchanged, 1 missing, 0 would fail; expiry: 2 to set, 1 skipped"
+    )
     for value in ("hello", "gold", "s3cr3t-value", "hey", "sales"):
         assert value not in run.stdout + run.stderr
 
@@ -168,7 +171,7 @@ def test_drift_after_a_contact_was_edited_by_hand(run_command, emulator, assembl
     assert resource["keys"] == {"set": {"greeting": 1}, "clear": {}}
     assert resource["firstContacts"] == ["c-04"]
     text = run_command("drift", "--assembly", assembly, "--stack", "V2", "--deployed-template", v2)
-    assert text.stdout.splitlines()[-1].startswith("Drift: 1 of 1 ContactDefaults drifted; 1 contacts to write")
+    assert text.stdout.splitlines()[-1].startswith("Drift: 1 of 1 ContactDefaults drifted; contacts: 1 to write")
     assert "edited by hand" not in text.stdout
 
 

@@ -221,3 +221,26 @@ def test_drift_of_a_stack_that_is_not_deployed_is_an_error(run_command, assembly
     assert run.exit_code == 1
     assert "stack Moved does not exist in the caller's account in eu-west-2" in run.stderr
     assert "no deployed declaration to drift from" in run.stderr
+
+
+def test_a_selection_that_cannot_finish_in_time_fails_in_the_plan_as_in_the_deployment(
+    run_command, emulator, assembly, lambda_runner, tmp_path
+):
+    """The handler's estimate (contacts_within) stops it before any Connect call; the plan says so, reading nothing."""
+    budget = template(assembly, "Budget")
+    logical_id, resource = custom_resource(budget)
+    resource["Properties"].update(MaxRequestsPerSecond="1", ServiceTimeoutSeconds="10")  # at most 6 contacts
+    (tmp_path / "Budget.template.json").write_text(json.dumps(budget))
+    artifact = {"type": "aws:cloudformation:stack", "properties": {"templateFile": "Budget.template.json"}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {"Budget": artifact}}))
+    empty = write_template(tmp_path, {"Resources": {}}, "empty.json")
+
+    plan = run_command("plan", "--assembly", tmp_path, "--deployed-template", empty, "--json")
+    _, properties = event_properties(budget)
+    result = lambda_runner.send(lambda_runner.event("Create", properties, logical_id=logical_id), region=REGION)
+    assert plan.exit_code == 2
+    assert plan.resource()["fails"].startswith("30 contacts do not fit within the ServiceTimeout of 10 s")
+    assert plan.resource()["contacts"]["write"] == 0
+    assert result.status == "FAILED" and result.response["Reason"].startswith("30 contacts need about")
+    assert "at most 6 fit the ServiceTimeout" in result.response["Reason"]
+    assert emulator.requests == []
