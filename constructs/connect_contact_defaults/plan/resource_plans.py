@@ -136,6 +136,8 @@ def plan_phases(
 
     Raises Unresolvable when a property cannot be known before deployment.
     """
+    if coarse_action(new, old) is Action.NONE:
+        return Action.NONE, [], None  # CloudFormation does not call the handler
     if new is None and old is not None and old.properties.get(Prop.REMOVAL_POLICY) == ValueRemovalPolicy.RETAIN.value:
         return Action.DELETE, [], None  # the handler makes no Connect call
     old_spec: ResourceSpec | None = None
@@ -149,8 +151,6 @@ def plan_phases(
             return Action.DELETE, [], None  # the handler makes no Connect call
         spec = old_spec
         return Action.DELETE, [Phase("Delete", spec, lambda selections: works_for_delete(spec, selections))], None
-    if coarse_action(new, old) is Action.NONE:
-        return Action.NONE, [], None
     try:
         new_spec = _resolved_spec(new, new_environment)
     except RuleViolation as violation:
