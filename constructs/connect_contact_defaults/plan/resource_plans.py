@@ -32,7 +32,7 @@ from connect_contact_rules import (
 )
 from contact_reconciler.contact_plan import ContactWork
 from contact_reconciler.contact_source import ContactFileUnavailable
-from contact_reconciler.lifecycle import Selections, works_for_create, works_for_delete, works_for_update
+from contact_reconciler.contact_works import Selections, works_for_create, works_for_delete, works_for_update
 from contact_reconciler.reconcile import Outcome, ReconcileReport, worker_count
 from contact_reconciler.resource_spec import ResourceSpec, parse_resource_spec
 from contact_reconciler.response_summary import failure_reason

@@ -81,10 +81,11 @@ def responses(tmp_path_factory):
 
 
 @pytest.fixture
-def lambda_runner(assembly, emulator, responses):
+def lambda_runner(assembly, emulator, responses, moto_endpoint):
     server, ca_file = responses
     function = next(r for r in template(assembly, "V1")["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
-    runner = LambdaRunner(assembly / function["Metadata"]["aws:asset:path"], emulator.endpoint_url, server, ca_file)
+    asset = assembly / function["Metadata"]["aws:asset:path"]
+    runner = LambdaRunner(asset, emulator.endpoint_url, server, ca_file, aws_endpoint_url=moto_endpoint)
     yield runner
     runner.close()
 
