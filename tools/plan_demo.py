@@ -11,6 +11,7 @@ No AWS account is used: the command's SDK points at the emulator only.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,7 @@ def deploy(runner: LambdaRunner, event: dict[str, Any], title: str) -> str:
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the runner's local AWS stand-in logs every request
     with tempfile.TemporaryDirectory(prefix="contact-defaults-plan-demo-") as work:
         work_dir = Path(work)
         first, second = work_dir / "cdk.out.create", work_dir / "cdk.out.update"
