@@ -77,7 +77,7 @@ def main() -> None:
         contacts=ContactSelection.of_ids(BUDGET_CONTACTS),
         attributes={"greeting": "hello"},
         contact_expiry=Duration.hours(1),
-        max_requests_per_second=20,
+        max_requests_per_second=5,
     )
     app.synth()
 

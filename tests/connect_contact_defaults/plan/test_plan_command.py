@@ -239,14 +239,19 @@ def test_from_file_update_reads_the_deployed_file_from_s3(run_command, emulator,
     assert resource["contacts"] == contacts(write=1, unchanged=1, missing=1)
 
 
-def _busiest_second(times):
+def _busiest_window(times, seconds):
     times = sorted(times)
-    return max((sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times)), default=0)
+    return max((sum(1 for t in times[i:] if t < start + seconds) for i, start in enumerate(times)), default=0)
 
 
-@pytest.mark.parametrize(("flag", "budget"), [((), 20), (("--max-requests-per-second", "10"), 10)])
+@pytest.mark.parametrize(("flag", "budget"), [((), 5), (("--max-requests-per-second", "8"), 8)])
 def test_budget_held(run_command, emulator, assembly, tmp_path, flag, budget):
-    """The declared max_requests_per_second (20) by default, or --max-requests-per-second: per API, in every second."""
+    """The declared max_requests_per_second (5) by default, or --max-requests-per-second, per API.
+
+    The pacer spaces each API's calls 1/(0.95 x budget) apart; the log records their arrival, which a loaded
+    machine can bunch by a scheduling delay: three-second windows (at most 3 x budget; the 30 calls of each API
+    take longer) keep the check exact for delays under 150 ms, where one-second windows would flake past 50 ms.
+    """
     emulator.add_contacts(INSTANCE_ID, [SeedContact(contact_id, channel="EMAIL") for contact_id in BUDGET_CONTACTS])
     emulator.set_faults(latency_s=0.02)
     emulator.describe_returns_attributes = False  # both APIs then: DescribeContact (expiry), GetContactAttributes
@@ -260,7 +265,7 @@ def test_budget_held(run_command, emulator, assembly, tmp_path, flag, budget):
     for operation in ("DescribeContact", "GetContactAttributes"):
         times = [record.time for record in emulator.requests if record.operation == operation]
         assert len(times) == 30
-        assert _busiest_second(times) <= budget
+        assert _busiest_window(times, 3.0) <= 3 * budget
     assert elapsed >= 29 / budget  # 30 calls of one API, evenly spaced
 
 
