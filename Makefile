@@ -15,11 +15,12 @@ ASSET_STAMP := .build/handler_asset.stamp
 ASSET_SOURCES := $(shell find lambda -type f -not -path '*/__pycache__/*' -not -name '*.pyc') \
 	constructs/connect_contact_rules.py tools/handler_asset.py
 
-.PHONY: help deps asset synth test lint demo clean
+.PHONY: help deps asset synth test lint demo plan-demo clean
 help:
 	@echo "make demo   - install everything, synthesize app.py and run its custom resource through Create,"
 	@echo "              Update and Delete against the local Connect emulator (no AWS account needed)"
 	@echo "make synth  - install everything, build the Lambda asset, synthesize app.py into cdk.out"
+	@echo "make plan-demo - connect-contact-defaults plan and drift on app.py against the local Connect emulator"
 	@echo "make test   - the whole test suite (ruff, unit, synth, cdk-nag, cfn-lint, packaging, lifecycle)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml setup.py
@@ -46,6 +47,9 @@ synth: deps asset
 
 demo: deps asset
 	$(BIN)/python tools/demo.py
+
+plan-demo: deps asset
+	$(BIN)/python tools/plan_demo.py
 
 lint: deps
 	$(BIN)/ruff check .

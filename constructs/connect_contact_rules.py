@@ -85,6 +85,10 @@ class ValueRemovalPolicy(StrEnum):
     """Set them to "" (Connect has no delete) where the contact still holds the value set before."""
 
 
+RESOURCE_TYPE = "Custom::ConnectContactDefaults"
+"""The CloudFormation type of the custom resource a ContactDefaults declares."""
+
+
 class Prop:
     """Property names of Custom::ConnectContactDefaults (the construct-to-Lambda contract).
 

@@ -12,16 +12,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from connect_contact_rules import AttributeMode, MissingContactPolicy
+    from connect_contact_rules import RESOURCE_TYPE, AttributeMode, MissingContactPolicy
 
-    from .contact_defaults import RESOURCE_TYPE, ContactDefaults
+    from .contact_defaults import ContactDefaults
     from .contact_selection import ContactSelection
     from .validation_error import ContactDefaultsValidationError
 
 _EXPORTS = {
     "AttributeMode": "connect_contact_rules",
     "MissingContactPolicy": "connect_contact_rules",
-    "RESOURCE_TYPE": "connect_contact_defaults.contact_defaults",
+    "RESOURCE_TYPE": "connect_contact_rules",
     "ContactDefaults": "connect_contact_defaults.contact_defaults",
     "ContactSelection": "connect_contact_defaults.contact_selection",
     "ContactDefaultsValidationError": "connect_contact_defaults.validation_error",

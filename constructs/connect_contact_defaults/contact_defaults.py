@@ -13,6 +13,7 @@ from constructs import Construct
 from connect_contact_rules import (
     EXPIRY_MINUTES_MIN,
     MAX_REQUESTS_PER_SECOND_DEFAULT,
+    RESOURCE_TYPE,
     SERVICE_TIMEOUT_MAX_SECONDS,
     SERVICE_TIMEOUT_MIN_SECONDS,
     AttributeMode,
@@ -35,8 +36,6 @@ from .contact_defaults_function import ContactDefaultsFunction
 from .contact_selection import ContactSelection
 from .instance_reference import InstanceReference
 from .validation_error import ContactDefaultsValidationError
-
-RESOURCE_TYPE = "Custom::ConnectContactDefaults"
 
 SERVICE_TIMEOUT = Duration.seconds(SERVICE_TIMEOUT_MAX_SECONDS)
 """The default (and CloudFormation's maximum) ``service_timeout``: how long CloudFormation waits for

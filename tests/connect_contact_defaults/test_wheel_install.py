@@ -65,3 +65,11 @@ def test_wheel_installs_and_synthesizes_in_a_fresh_venv(tmp_path):
     assert (asset / "connect_contact_rules.py").is_file()
     assert (asset / "crhelper").is_dir()
     assert not list(asset.rglob("__pycache__")), "byte code would make the asset hash machine-dependent"
+
+    # The plan command is installed with it, and runs the handler's own contact_reconciler from the wheel
+    # (mapped from lambda/, not copied into the package source).
+    help_text = run_tool([venv / "bin" / "connect-contact-defaults", "plan", "--help"], cwd=consumer, env=env).stdout
+    assert "--deployed-template" in help_text
+    probe = "import contact_reconciler.reconcile as r, connect_contact_defaults.plan.command as c; print(r.__file__)"
+    reconciler = Path(run_tool([python, "-c", probe], cwd=consumer, env=env).stdout.strip())
+    assert reconciler.is_relative_to(venv) and reconciler.name == "reconcile.py"

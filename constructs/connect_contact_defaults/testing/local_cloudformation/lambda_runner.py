@@ -26,13 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connect_contact_defaults.plan.template_values import string_properties
+from connect_contact_rules import RESOURCE_TYPE
+
 from .lambda_service import LambdaService
 from .response_server import ResponseServer
 
 STACK_ID = (
     "arn:aws:cloudformation:eu-west-2:123456789012:stack/ContactDefaultsExample/4f1c2d30-0000-11ef-0000-0a1b2c3d4e5f"
 )
-RESOURCE_TYPE = "Custom::ConnectContactDefaults"
 SERVICE_TOKEN = "arn:aws:lambda:eu-west-2:123456789012:function:ContactDefaultsFunction"
 
 # The subprocess: put the asset first on sys.path (as Lambda's /var/task), build a context, call the handler.
@@ -57,17 +59,6 @@ index.handler(event, Context())
 import botocore, crhelper
 print("LOADED " + json.dumps({"botocore": botocore.__file__, "crhelper": crhelper.__file__, "index": index.__file__}))
 """
-
-
-def string_properties(value: Any) -> Any:
-    """CloudFormation hands every scalar to a custom resource as a string."""
-    if isinstance(value, dict):
-        return {key: string_properties(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [string_properties(item) for item in value]
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def resource_properties(

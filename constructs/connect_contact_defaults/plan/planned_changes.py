@@ -1,0 +1,127 @@
+"""The handler's read-and-plan step for one contact (contact_reconciler.reconcile.plan_contact), with a Connect
+client that cannot write.
+
+The plan calls the very function the handler calls before it writes, through the handler's own Connect
+client (ConnectContacts: per-API pacing, retries, 429 handling), and counts its result as the handler's
+reconcile_contact does (updated, unchanged, missing, failed, expiry skipped). Only the write step
+(apply_change) is left out, and the client refuses it anyway.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from connect_contact_rules import AttributeMode, ValueRemovalPolicy
+from contact_reconciler.connect_contacts import ConnectCallFailed, ConnectContacts, ContactDescription, ContactNotFound
+from contact_reconciler.contact_plan import ContactWork, ExpiryAction, needs_live_attributes
+from contact_reconciler.reconcile import ContactChange, ContactResult, Outcome, plan_contact
+from contact_reconciler.request_pacer import ApiPacers, Deadline, OutOfTime
+
+READ_OPERATIONS = frozenset({"describe_contact", "get_contact_attributes", "search_contacts"})
+"""The only Connect operations the plan may call."""
+
+
+class WriteRefused(RuntimeError):
+    """Something asked the plan's Connect client for an operation that is not a read."""
+
+
+class ReadOnlyConnectClient:
+    """A boto3 ``connect`` client that hands out its read operations only; anything else raises WriteRefused."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    @property
+    def meta(self) -> Any:
+        return self._client.meta
+
+    def __getattr__(self, name: str) -> Any:
+        if name in READ_OPERATIONS:
+            return getattr(self._client, name)
+        raise WriteRefused(f"the plan makes read calls only ({', '.join(sorted(READ_OPERATIONS))}), not {name}")
+
+
+def read_only_contacts(client: Any, instance_id: str, rate: float, seconds: float) -> ConnectContacts:
+    """The handler's Connect client (each API paced at `rate`, retries until `seconds` have passed), reads only."""
+    return ConnectContacts(ReadOnlyConnectClient(client), instance_id, ApiPacers(rate), Deadline(seconds))
+
+
+class LiveValues:
+    """The reads of a ConnectContacts, passed through, with the attributes each contact held kept (--show-values)."""
+
+    def __init__(self, connect: ConnectContacts) -> None:
+        self._connect = connect
+        self._lock = threading.Lock()
+        self._attributes: dict[str, dict[str, str]] = {}
+
+    def describe(self, contact_id: str) -> ContactDescription:
+        description = self._connect.describe(contact_id)
+        if description.attributes is not None:
+            self._keep(contact_id, description.attributes)
+        return description
+
+    def get_attributes(self, contact_id: str) -> dict[str, str]:
+        attributes = self._connect.get_attributes(contact_id)
+        self._keep(contact_id, attributes)
+        return attributes
+
+    def _keep(self, contact_id: str, attributes: Mapping[str, str]) -> None:
+        with self._lock:
+            self._attributes[contact_id] = dict(attributes)
+
+    def of(self, contact_id: str) -> dict[str, str]:
+        with self._lock:
+            return self._attributes.get(contact_id, {})
+
+
+@dataclass(frozen=True)
+class PlannedContact:
+    result: ContactResult
+    """As the handler counts it: UPDATED (it would write), UNCHANGED, MISSING, FAILED (with the reason), or
+    INTERRUPTED (the reads did not finish in time)."""
+    change: ContactChange | None = None
+    """What it would write; None when the contact could not be read."""
+    live: Mapping[str, str] = field(default_factory=dict)
+    """The attributes the contact holds now (kept only with --show-values)."""
+
+    @property
+    def attributes(self) -> Mapping[str, str]:
+        return self.change.attributes if self.change is not None and self.change.writes else {}
+
+    @property
+    def sets_expiry(self) -> bool:
+        return self.change is not None and self.change.writes and self.change.expiry is ExpiryAction.SET
+
+
+def is_relevant(work: ContactWork, removal_policy: ValueRemovalPolicy) -> bool:
+    """Whether the handler calls Connect for this work at all (lifecycle leaves the others out of its counts)."""
+    return needs_live_attributes(work.desired, work.last_applied, removal_policy) or work.expiry_minutes is not None
+
+
+def planned_contact(
+    work: ContactWork,
+    connect: ConnectContacts,
+    mode: AttributeMode,
+    removal_policy: ValueRemovalPolicy,
+    live_values: LiveValues | None = None,
+) -> PlannedContact:
+    """What reconcile_contact would do to one contact: the handler's plan_contact, counted as it counts it."""
+    contact_id = work.contact_id
+    reads: Any = live_values if live_values is not None else connect
+    try:
+        change = plan_contact(work, reads, mode, removal_policy)
+    except ContactNotFound:
+        return PlannedContact(ContactResult(contact_id, Outcome.MISSING))
+    except ConnectCallFailed as error:
+        return PlannedContact(ContactResult(contact_id, Outcome.FAILED, f"{error.operation} {error.code}"))
+    except OutOfTime:
+        return PlannedContact(ContactResult(contact_id, Outcome.INTERRUPTED))
+    live = live_values.of(contact_id) if live_values is not None else {}
+    if change.failure:
+        return PlannedContact(ContactResult(contact_id, Outcome.FAILED, change.failure), change, live)
+    outcome = Outcome.UPDATED if change.writes else Outcome.UNCHANGED
+    skipped = change.expiry is ExpiryAction.SKIP_CHANNEL
+    return PlannedContact(ContactResult(contact_id, outcome, expiry_skipped=skipped), change, live)
