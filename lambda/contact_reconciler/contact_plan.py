@@ -61,6 +61,12 @@ def needs_live_attributes(
     return removal_policy is ValueRemovalPolicy.DESTROY and any(value != "" for value in last_applied.values())
 
 
+def needs_calls(work: ContactWork, removal_policy: ValueRemovalPolicy) -> bool:
+    """Whether reconciling the contact can make any Connect call (attributes to plan, or an expiry): the
+    contacts an operation counts, estimates and reconciles."""
+    return needs_live_attributes(work.desired, work.last_applied, removal_policy) or work.expiry_minutes is not None
+
+
 def size_after(live: Mapping[str, str], changes: Mapping[str, str]) -> int:
     """UTF-8 bytes the contact's attributes would take once the changes are written."""
     return attributes_size_bytes({**live, **changes})

@@ -41,7 +41,7 @@ from connect_contact_rules import (
 
 from .checkpoint import Checkpoint
 from .connect_contacts import ConnectContacts
-from .contact_plan import ContactWork, needs_live_attributes
+from .contact_plan import ContactWork, needs_calls
 from .contact_source import ContactFileUnavailable, S3ClientFactory
 from .contact_works import Selections, works_for_create, works_for_delete, works_for_update
 from .declarations import OtherDeclarations, record_declaration, remove_declaration
@@ -130,11 +130,6 @@ class HandOff:
     checkpoint: Checkpoint
 
 
-def _needs_calls(work: ContactWork, removal_policy: ValueRemovalPolicy) -> bool:
-    """Whether reconciling the contact can make any Connect call (attributes to plan, or an expiry)."""
-    return needs_live_attributes(work.desired, work.last_applied, removal_policy) or work.expiry_minutes is not None
-
-
 class _Operation:
     """One Create, Update or Delete: its ordered works, its deadlines, and the reconcile over one invocation."""
 
@@ -159,7 +154,7 @@ class _Operation:
 
     def relevant_works(self) -> Iterator[ContactWork]:
         removal = self.spec.removal_policy
-        return (work for work in self.make_works() if _needs_calls(work, removal))
+        return (work for work in self.make_works() if needs_calls(work, removal))
 
     def estimate_problem(self) -> str | None:
         """Why the operation cannot finish within the ServiceTimeout at the budget, or None if it can.

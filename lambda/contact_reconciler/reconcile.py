@@ -203,6 +203,30 @@ def apply_change(change: ContactChange, connect: ConnectContacts) -> None:
         connect.update_expiry(change.contact_id, change.expiry_minutes)
 
 
+def planned_result(
+    work: ContactWork,
+    connect: ConnectContacts,
+    mode: AttributeMode,
+    removal_policy: ValueRemovalPolicy,
+    kept: KeptValues = None,
+) -> tuple[ContactResult, ContactChange | None]:
+    """plan_contact with contact-level problems as outcomes: what reconciling the contact reports if its
+    writes succeed (UPDATED), or already knows (UNCHANGED, MISSING, FAILED, INTERRUPTED). Writes nothing."""
+    contact_id = work.contact_id
+    try:
+        change = plan_contact(work, connect, mode, removal_policy, kept)
+    except ContactNotFound:
+        return ContactResult(contact_id, Outcome.MISSING), None
+    except ConnectCallFailed as error:
+        return ContactResult(contact_id, Outcome.FAILED, f"{error.operation} {error.code}"), None
+    except (OutOfTime, Superseded):
+        return ContactResult(contact_id, Outcome.INTERRUPTED), None
+    if change.failure:
+        return ContactResult(contact_id, Outcome.FAILED, change.failure), change
+    outcome = Outcome.UPDATED if change.writes else Outcome.UNCHANGED
+    return ContactResult(contact_id, outcome, expiry_skipped=change.expiry is ExpiryAction.SKIP_CHANNEL), change
+
+
 def reconcile_contact(
     work: ContactWork,
     connect: ConnectContacts,
@@ -211,11 +235,11 @@ def reconcile_contact(
     kept: KeptValues = None,
 ) -> ContactResult:
     """Brings one contact to its declared state; never raises for a contact-level problem."""
+    result, change = planned_result(work, connect, mode, removal_policy, kept)
+    if change is None or result.outcome is not Outcome.UPDATED:
+        return result
     contact_id = work.contact_id
     try:
-        change = plan_contact(work, connect, mode, removal_policy, kept)
-        if change.failure:
-            return ContactResult(contact_id, Outcome.FAILED, change.failure)
         apply_change(change, connect)
     except ContactNotFound:
         return ContactResult(contact_id, Outcome.MISSING)
@@ -223,16 +247,14 @@ def reconcile_contact(
         return ContactResult(contact_id, Outcome.FAILED, f"{error.operation} {error.code}")
     except (OutOfTime, Superseded):
         return ContactResult(contact_id, Outcome.INTERRUPTED)
-    if change.writes:
-        logger.info(
-            "contact %s: set %d key(s) %s%s",
-            contact_id,
-            len(change.attributes),
-            sorted(change.attributes),
-            ", expiry" if change.expiry is ExpiryAction.SET else "",
-        )
-    outcome = Outcome.UPDATED if change.writes else Outcome.UNCHANGED
-    return ContactResult(contact_id, outcome, expiry_skipped=change.expiry is ExpiryAction.SKIP_CHANNEL)
+    logger.info(
+        "contact %s: set %d key(s) %s%s",
+        contact_id,
+        len(change.attributes),
+        sorted(change.attributes),
+        ", expiry" if change.expiry is ExpiryAction.SET else "",
+    )
+    return result
 
 
 def worker_count(max_requests_per_second: float) -> int:

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connect_contact_rules import AttributeMode, ValueRemovalPolicy
-from contact_reconciler.connect_contacts import ConnectCallFailed, ConnectContacts, ContactDescription, ContactNotFound
-from contact_reconciler.contact_plan import ContactWork, ExpiryAction, needs_live_attributes
-from contact_reconciler.reconcile import ContactChange, ContactResult, Outcome, plan_contact
-from contact_reconciler.request_pacer import ApiPacers, Deadline, OutOfTime
+from contact_reconciler.connect_contacts import ConnectContacts, ContactDescription
+from contact_reconciler.contact_plan import ContactWork, ExpiryAction
+from contact_reconciler.reconcile import ContactChange, ContactResult, planned_result
+from contact_reconciler.request_pacer import ApiPacers, Deadline
 
 READ_OPERATIONS = frozenset({"describe_contact", "get_contact_attributes", "search_contacts"})
 """The only Connect operations the plan may call."""
@@ -96,11 +96,6 @@ class PlannedContact:
         return self.change is not None and self.change.writes and self.change.expiry is ExpiryAction.SET
 
 
-def is_relevant(work: ContactWork, removal_policy: ValueRemovalPolicy) -> bool:
-    """Whether the handler calls Connect for this work at all (lifecycle leaves the others out of its counts)."""
-    return needs_live_attributes(work.desired, work.last_applied, removal_policy) or work.expiry_minutes is not None
-
-
 def planned_contact(
     work: ContactWork,
     connect: ConnectContacts,
@@ -108,20 +103,8 @@ def planned_contact(
     removal_policy: ValueRemovalPolicy,
     live_values: LiveValues | None = None,
 ) -> PlannedContact:
-    """What reconcile_contact would do to one contact: the handler's plan_contact, counted as it counts it."""
-    contact_id = work.contact_id
+    """What reconcile_contact would do to one contact: the handler's planned_result, counted as it counts it."""
     reads: Any = live_values if live_values is not None else connect
-    try:
-        change = plan_contact(work, reads, mode, removal_policy)
-    except ContactNotFound:
-        return PlannedContact(ContactResult(contact_id, Outcome.MISSING))
-    except ConnectCallFailed as error:
-        return PlannedContact(ContactResult(contact_id, Outcome.FAILED, f"{error.operation} {error.code}"))
-    except OutOfTime:
-        return PlannedContact(ContactResult(contact_id, Outcome.INTERRUPTED))
-    live = live_values.of(contact_id) if live_values is not None else {}
-    if change.failure:
-        return PlannedContact(ContactResult(contact_id, Outcome.FAILED, change.failure), change, live)
-    outcome = Outcome.UPDATED if change.writes else Outcome.UNCHANGED
-    skipped = change.expiry is ExpiryAction.SKIP_CHANNEL
-    return PlannedContact(ContactResult(contact_id, outcome, expiry_skipped=skipped), change, live)
+    result, change = planned_result(work, reads, mode, removal_policy)
+    live = live_values.of(work.contact_id) if live_values is not None and change is not None else {}
+    return PlannedContact(result, change, live)

@@ -30,7 +30,7 @@ from connect_contact_rules import (
     ValueRemovalPolicy,
     contacts_within,
 )
-from contact_reconciler.contact_plan import ContactWork
+from contact_reconciler.contact_plan import ContactWork, needs_calls
 from contact_reconciler.contact_source import ContactFileUnavailable
 from contact_reconciler.contact_works import Selections, works_for_create, works_for_delete, works_for_update
 from contact_reconciler.reconcile import Outcome, ReconcileReport, worker_count
@@ -41,7 +41,7 @@ from .aws_clients import AwsClients
 from .cloud_assembly import ContactDefaultsResource
 from .command_errors import ACCESS_DENIED_CODES, PlanError, access_denied, aws_call_failed
 from .contact_files import AssemblyFirstS3
-from .planned_changes import LiveValues, PlannedContact, is_relevant, planned_contact, read_only_contacts
+from .planned_changes import LiveValues, PlannedContact, planned_contact, read_only_contacts
 from .template_values import StackEnvironment, Unresolvable, resolve, string_properties
 
 FIRST_CONTACTS = 10
@@ -212,7 +212,7 @@ class ContactPlanner:
     def _works(self, phase: Phase, selections: Selections) -> list[ContactWork]:
         spec = phase.spec
         try:
-            return [work for work in phase.works(selections) if is_relevant(work, spec.removal_policy)]
+            return [work for work in phase.works(selections) if needs_calls(work, spec.removal_policy)]
         except ContactFileUnavailable as error:
             raise Unresolvable(
                 f"the contact file {error} is neither in the assembly nor readable in S3; "
