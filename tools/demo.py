@@ -28,8 +28,8 @@ from connect_contact_defaults.testing.local_cloudformation import (  # noqa: E40
     LambdaRunner,
     ResponseServer,
     make_certificates,
-    string_properties,
     synthesized_function_asset,
+    synthesized_resource_properties,
 )
 
 REGION = "eu-west-2"
@@ -44,7 +44,7 @@ CREATE_CONTACTS = [contact.contact_id for contact in SEED[:3]]
 UPDATE_CONTACTS = [contact.contact_id for contact in SEED[1:]]
 
 
-def synth(out: Path, contact_ids: list[str]) -> dict[str, Any]:
+def synth(out: Path, contact_ids: list[str]) -> Path:
     env = dict(os.environ)
     env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:{env.get('PATH', '')}"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "constructs"), env.get("PYTHONPATH", "")])  # not installed
@@ -54,29 +54,13 @@ def synth(out: Path, contact_ids: list[str]) -> dict[str, Any]:
         "-c", f"instanceId={INSTANCE_ID}", "-c", f"contactIds={','.join(contact_ids)}", "-c", "removalPolicy=destroy",
     ]  # fmt: skip
     subprocess.run(command, cwd=ROOT, env=env, check=True)
-    (template_file,) = out.glob("*.template.json")
-    return json.loads(template_file.read_text())
+    return out
 
 
-def resolve(value: Any) -> Any:
-    """The intrinsics the example template uses, resolved the way CloudFormation would for this demo."""
-    if isinstance(value, dict):
-        if value == {"Ref": "AWS::Region"}:
-            return REGION
-        if set(value) == {"Fn::GetAtt"}:
-            return f"arn:aws:lambda:{REGION}:123456789012:function:ContactDefaultsFunction"
-        return {key: resolve(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [resolve(item) for item in value]
-    return value
-
-
-def custom_resource(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    (logical_id, resource), *others = [
-        (name, res) for name, res in template["Resources"].items() if res["Type"] == "Custom::ConnectContactDefaults"
-    ]
-    assert not others, "the demo expects one ContactDefaults"
-    return logical_id, string_properties(resolve(resource["Properties"]))
+def custom_resource(cdk_out: Path) -> tuple[str, dict[str, Any]]:
+    """The example app's one ContactDefaults: its logical ID and the properties CloudFormation would send."""
+    ((logical_id, properties),) = synthesized_resource_properties(cdk_out, region=REGION).items()
+    return logical_id, properties
 
 
 def table(title: str, emulator: ConnectEmulator) -> None:
