@@ -83,15 +83,10 @@ class DeclarationConflicts(Construct):
 
     @classmethod
     def of(cls, scope: IConstruct) -> DeclarationConflicts:
+        """The one instance under scope's stack (created on first use)."""
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(cls.SINGLETON_ID)
-        if existing is None:
-            return cls(stack, cls.SINGLETON_ID)
-        if not isinstance(existing, cls):
-            raise TypeError(
-                f"{stack.node.path}/{cls.SINGLETON_ID} is taken by a construct that is not a {cls.__name__}"
-            )
-        return existing
+        return existing if isinstance(existing, cls) else cls(stack, cls.SINGLETON_ID)
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
