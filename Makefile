@@ -11,14 +11,19 @@ export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
+DEMO_VENV := .build/demo-venv
 ASSET_STAMP := .build/handler_asset.stamp
+# Any Python with pip builds the asset: the dev venv's, or the demo venv's for `make demo`.
+ASSET_PYTHON ?= $(BIN)/python
+ASSET_PYTHON_INSTALLED ?= $(VENV)/.installed
 ASSET_SOURCES := $(shell find lambda -type f -not -path '*/__pycache__/*' -not -name '*.pyc') \
 	constructs/connect_contact_rules.py tools/handler_asset.py
 
 .PHONY: help deps asset synth test lint demo plan-demo clean
 help:
-	@echo "make demo   - install everything, synthesize app.py and run its custom resource through Create,"
-	@echo "              Update and Delete against the local Connect emulator (no AWS account needed)"
+	@echo "make demo   - install what the demo needs (requirements-demo.txt), synthesize app.py and run its custom"
+	@echo "              resource through Create, Update and Delete against the local Connect emulator, saying why"
+	@echo "              each contact ended as it did (no AWS account needed)"
 	@echo "make synth  - install everything, build the Lambda asset, synthesize app.py into cdk.out"
 	@echo "make plan-demo - connect-contact-defaults plan and drift on app.py against the local Connect emulator"
 	@echo "make test   - the whole test suite (ruff, unit, synth, cdk-nag, cfn-lint, packaging, lifecycle)"
@@ -35,8 +40,13 @@ node_modules/.installed: package.json package-lock.json
 
 deps: $(VENV)/.installed node_modules/.installed
 
-$(ASSET_STAMP): $(ASSET_SOURCES) $(VENV)/.installed
-	$(BIN)/python tools/handler_asset.py
+$(DEMO_VENV)/.installed: requirements-demo.txt
+	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
+	touch $@
+
+$(ASSET_STAMP): $(ASSET_SOURCES) $(ASSET_PYTHON_INSTALLED)
+	$(ASSET_PYTHON) tools/handler_asset.py
 	mkdir -p $(dir $@) && touch $@
 
 asset: $(ASSET_STAMP)
@@ -45,8 +55,10 @@ synth: deps asset
 	cdk synth --quiet
 	@echo "synthesized: $$(ls cdk.out/*.template.json)"
 
-demo: deps asset
-	$(BIN)/python tools/demo.py
+demo: $(DEMO_VENV)/.installed node_modules/.installed
+	$(MAKE) --no-print-directory asset ASSET_PYTHON=$(CURDIR)/$(DEMO_VENV)/bin/python \
+		ASSET_PYTHON_INSTALLED=$(DEMO_VENV)/.installed
+	$(DEMO_VENV)/bin/python tools/demo.py
 
 plan-demo: deps asset
 	$(BIN)/python tools/plan_demo.py

@@ -21,6 +21,8 @@ from enum import StrEnum
 # --- Amazon Connect limits (botocore's Connect model and the API reference) ---
 INSTANCE_ID_MAX_LENGTH = 100
 CONTACT_ID_MAX_LENGTH = 256
+CONTACT_ID_SEPARATOR = re.compile(r"[\s,]")
+"""Whitespace or a comma inside a contact ID: two IDs run together ("id1, id2") or a stray word, never an ID."""
 ATTRIBUTE_KEY_MAX_LENGTH = 32_767
 ATTRIBUTE_VALUE_MAX_LENGTH = 32_767
 CONTACT_ATTRIBUTES_MAX_BYTES = 32_768
@@ -180,6 +182,13 @@ def check_contact_id(contact_id: str, field: str) -> None:
         raise RuleViolation(
             field,
             f"{_shown(contact_id)} has {len(contact_id)} characters; a contact ID has 1 to {CONTACT_ID_MAX_LENGTH}",
+        )
+    separator = CONTACT_ID_SEPARATOR.search(contact_id)
+    if separator is not None:
+        what = "a comma" if separator.group() == "," else "whitespace"
+        raise RuleViolation(
+            field,
+            f"{_shown(contact_id)} holds {what}; a contact ID has neither: give one contact ID per line (or list item)",
         )
 
 

@@ -1,10 +1,13 @@
 """`make demo`: the example app's custom resource through Create, Update and Delete, with no AWS account.
 
-1. Synthesizes app.py with the pinned CDK CLI (twice: the Update changes the contact selection).
+1. Synthesizes app.py with the pinned CDK CLI (twice: the Update changes the contact selection), with
+   removal_policy=DESTROY, so that the Delete clears the values the resource set.
 2. Starts the local Connect emulator with seeded contacts (email, task, voice).
 3. Runs the synthesized Lambda asset from cdk.out with CloudFormation-shaped events built from the
-   synthesized template's properties, and prints the contacts' attributes and expiry before and
-   after each step. Exits non-zero if any step fails.
+   synthesized template's properties, and prints the contacts' attributes and expiry after each step,
+   with a line per contact saying why it ended as it did. Exits non-zero if any step fails.
+
+Needs only requirements-demo.txt (make demo installs it into .build/demo-venv), the CDK CLI and `make asset`.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from connect_contact_defaults.testing.local_cloudformation import (  # noqa: E40
     LambdaRunner,
     ResponseServer,
     make_certificates,
-    string_properties,
     synthesized_function_asset,
+    synthesized_resource_properties,
 )
 
 REGION = "eu-west-2"
@@ -41,38 +44,23 @@ CREATE_CONTACTS = [contact.contact_id for contact in SEED[:3]]
 UPDATE_CONTACTS = [contact.contact_id for contact in SEED[1:]]
 
 
-def synth(out: Path, contact_ids: list[str]) -> dict[str, Any]:
+def synth(out: Path, contact_ids: list[str]) -> Path:
     env = dict(os.environ)
     env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "constructs"), env.get("PYTHONPATH", "")])  # not installed
     env.update(CDK_DISABLE_VERSION_CHECK="true", CDK_DISABLE_CLI_TELEMETRY="true")
     command = [
         str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--output", str(out),
         "-c", f"instanceId={INSTANCE_ID}", "-c", f"contactIds={','.join(contact_ids)}", "-c", "removalPolicy=destroy",
     ]  # fmt: skip
     subprocess.run(command, cwd=ROOT, env=env, check=True)
-    (template_file,) = out.glob("*.template.json")
-    return json.loads(template_file.read_text())
+    return out
 
 
-def resolve(value: Any) -> Any:
-    """The intrinsics the example template uses, resolved the way CloudFormation would for this demo."""
-    if isinstance(value, dict):
-        if value == {"Ref": "AWS::Region"}:
-            return REGION
-        if set(value) == {"Fn::GetAtt"}:
-            return f"arn:aws:lambda:{REGION}:123456789012:function:ContactDefaultsFunction"
-        return {key: resolve(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [resolve(item) for item in value]
-    return value
-
-
-def custom_resource(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    (logical_id, resource), *others = [
-        (name, res) for name, res in template["Resources"].items() if res["Type"] == "Custom::ConnectContactDefaults"
-    ]
-    assert not others, "the demo expects one ContactDefaults"
-    return logical_id, string_properties(resolve(resource["Properties"]))
+def custom_resource(cdk_out: Path) -> tuple[str, dict[str, Any]]:
+    """The example app's one ContactDefaults: its logical ID and the properties CloudFormation would send."""
+    ((logical_id, properties),) = synthesized_resource_properties(cdk_out, region=REGION).items()
+    return logical_id, properties
 
 
 def table(title: str, emulator: ConnectEmulator) -> None:
@@ -86,7 +74,63 @@ def table(title: str, emulator: ConnectEmulator) -> None:
         )
 
 
-def step(runner: LambdaRunner, emulator: ConnectEmulator, title: str, event: dict[str, Any]) -> str:
+def snapshot(emulator: ConnectEmulator) -> dict[str, tuple[dict[str, str], int | None]]:
+    return {
+        contact.contact_id: (
+            emulator.attributes(INSTANCE_ID, contact.contact_id),
+            emulator.expiry_minutes(INSTANCE_ID, contact.contact_id),
+        )
+        for contact in SEED
+    }
+
+
+def why(
+    contact: SeedContact,
+    before: tuple[dict[str, str], int | None],
+    after: tuple[dict[str, str], int | None],
+    *,
+    declared: dict[str, str],
+    selected: bool,
+    left: str = "dropped from the selection",
+) -> str:
+    """Why one contact ended as it did, read from its state before and after the step (not from the plan)."""
+    (old, old_expiry), (new, new_expiry) = before, after
+    reasons = []
+    for key, value in sorted(declared.items()):
+        if new.get(key, "") == value:
+            reasons.append(f"{key} set" if old.get(key, "") != value else f"{key} already held the declared value")
+        elif new.get(key, "") == "" and old.get(key, "") == value:
+            reasons.append(f"{key} cleared (DESTROY: the value this resource had set)")
+        elif new.get(key, "") == old.get(key, "") and old.get(key, ""):
+            rule = "FILL_MISSING never overwrites it" if selected else "DESTROY clears only what this resource set"
+            reasons.append(f"{key} kept: somebody else's value ({rule})")
+        elif new.get(key, "") != old.get(key, ""):
+            reasons.append(f"{key} changed")
+    others = sorted(set(new) - set(declared))
+    if others:
+        reasons.append(f"{', '.join(others)} untouched (not declared)")
+    if contact.channel not in {"EMAIL", "TASK"}:
+        reasons.append("no expiry: Connect sets one only on email and task contacts (counted in ExpirySkipped)")
+    elif new_expiry != old_expiry:
+        reasons.append(f"expiry set to {new_expiry} min")
+    elif new_expiry is not None and not selected:
+        reasons.append("expiry stays: Connect cannot unset it")
+    elif new_expiry is not None:
+        reasons.append("expiry already as declared")
+    if not selected and old == new and old_expiry == new_expiry:
+        return "not selected: untouched" if left != "resource deleted" else "nothing of this resource's left: untouched"
+    return (f"{left}: " if not selected else "") + "; ".join(reasons)
+
+
+def step(
+    runner: LambdaRunner,
+    emulator: ConnectEmulator,
+    title: str,
+    event: dict[str, Any],
+    selected: set[str],
+) -> str:
+    left = "resource deleted" if event["RequestType"] == "Delete" else "dropped from the selection"
+    before = snapshot(emulator)
     mark = len(emulator.requests)
     result = runner.send(event, region=REGION)
     calls = len(emulator.requests) - mark
@@ -95,6 +139,13 @@ def step(runner: LambdaRunner, emulator: ConnectEmulator, title: str, event: dic
         print(f"   Reason: {result.response.get('Reason')}")
         raise SystemExit(f"demo step failed: {title}")
     table(f"after {title}", emulator)
+    after = snapshot(emulator)
+    declared = event["ResourceProperties"]["Attributes"]
+    print("  why:")
+    for contact in SEED:
+        line = why(contact, before[contact.contact_id], after[contact.contact_id], declared=declared,
+                   selected=contact.contact_id in selected, left=left)  # fmt: skip
+        print(f"  {contact.contact_id[-4:]} {contact.channel:5}  {line}")
     return result.physical_id
 
 
@@ -114,15 +165,17 @@ def main() -> None:
                 emulator.add_contacts(INSTANCE_ID, SEED)
                 runner = LambdaRunner(asset_dir, emulator.endpoint_url, responses, certificates.ca_file)
                 table("before", emulator)
-                physical_id = step(
-                    runner, emulator, "Create", runner.event("Create", create_props, logical_id=logical_id)
-                )
+                create = runner.event("Create", create_props, logical_id=logical_id)
+                physical_id = step(runner, emulator, "Create", create, set(CREATE_CONTACTS))
                 update = runner.event(
                     "Update", update_props, old_properties=create_props, physical_id=physical_id, logical_id=logical_id
                 )
-                step(runner, emulator, "Update", update)
+                step(runner, emulator, "Update (contact ...0001 dropped, ...0004 added)", update, set(UPDATE_CONTACTS))
                 delete = runner.event("Delete", update_props, physical_id=physical_id, logical_id=logical_id)
-                step(runner, emulator, "Delete (removal_policy=DESTROY)", delete)
+                print(
+                    "\nThe demo synthesized the app with removal_policy=DESTROY: Delete clears what the resource set."
+                )
+                step(runner, emulator, "Delete (removal_policy=DESTROY)", delete, set())
                 runner.close()
         finally:
             responses.close()

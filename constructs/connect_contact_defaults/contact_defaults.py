@@ -34,6 +34,7 @@ from connect_contact_rules import (
 
 from .contact_defaults_function import ContactDefaultsFunction
 from .contact_selection import ContactSelection
+from .declaration_conflicts import DeclarationConflicts
 from .instance_reference import InstanceReference
 from .validation_error import ContactDefaultsValidationError
 
@@ -199,6 +200,7 @@ class ContactDefaults(Construct):
                 f"max_requests_per_second={max_requests_per_second:g}, which fits at most "
                 f"{contacts_within(float(max_requests_per_second), timeout_seconds)} contacts"
             )
+        DeclarationConflicts.of(self).declare(self, properties)  # synth-time warnings against other ContactDefaults
 
     @property
     def updated_count(self) -> str:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import CfnResource, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from .instance_reference import InstanceReference
+from .nag_acknowledgment import acknowledge_nag_finding
 
 HANDLER_ASSET_DIR = Path(__file__).resolve().parent / "handler_asset"
 """Built by tools/handler_asset.py: `make asset` in a checkout; shipped inside the wheel."""
@@ -121,7 +122,8 @@ class ContactDefaultsFunction(Construct):
             self,
             "Function",
             description="Custom::ConnectContactDefaults: stamps Amazon Connect contacts with default attributes",
-            runtime=lambda_.Runtime.PYTHON_3_14,
+            # Runtime.PYTHON_3_14 is only in aws-cdk-lib 2.22x and later; the name works with every version.
+            runtime=lambda_.Runtime("python3.14", lambda_.RuntimeFamily.PYTHON),
             architecture=lambda_.Architecture.ARM_64,
             handler="index.handler",
             code=lambda_.Code.from_asset(str(HANDLER_ASSET_DIR), exclude=["**/__pycache__", "**/*.pyc"]),
@@ -199,17 +201,12 @@ class ContactDefaultsFunction(Construct):
 
     def _acknowledge_state_table_backup(self) -> None:
         """Acknowledges cdk-nag's AwsSolutions-DDB3 (no point-in-time recovery), on the state table only."""
-        Validations.of(self.state_table).acknowledge(
-            Acknowledgment(id="AwsSolutions-DDB3", reason=STATE_TABLE_BACKUP_REASON)
-        )
+        acknowledge_nag_finding(self.state_table, "AwsSolutions-DDB3", STATE_TABLE_BACKUP_REASON)
 
     def _acknowledge_contacts_wildcard(self, policy: iam.Policy, contacts_arn: str) -> None:
         """Acknowledges cdk-nag's AwsSolutions-IAM5 finding for this one contacts ARN, on this policy only."""
-        Validations.of(policy).acknowledge(
-            Acknowledgment(
-                id=contacts_wildcard_finding(Stack.of(self).resolve(contacts_arn)), reason=CONTACTS_WILDCARD_REASON
-            )
-        )
+        finding = contacts_wildcard_finding(Stack.of(self).resolve(contacts_arn))
+        acknowledge_nag_finding(policy, finding, CONTACTS_WILDCARD_REASON)
 
 
 def contacts_wildcard_finding(resolved_contacts_arn: Any) -> str:

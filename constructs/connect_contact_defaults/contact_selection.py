@@ -48,7 +48,7 @@ class ContactSelection(abc.ABC):
         return _ContactIdList(contact_ids)
 
     @staticmethod
-    def from_file(path: str) -> ContactSelection:
+    def from_file(path: str | os.PathLike[str]) -> ContactSelection:
         """The contacts listed in a file, which ``cdk deploy`` uploads as an S3 asset.
 
         The format follows the file name: a name ending in ``.csv`` (any case) is a CSV file whose
@@ -65,7 +65,8 @@ class ContactSelection(abc.ABC):
         ``max_requests_per_second`` is split into shards by the ContactDefaults (at most
         ``connect_contact_rules.SHARDS_MAX``).
 
-        :param path: the path of the file; a relative path is relative to the working directory
+        :param path: the path of the file, a ``str`` or an ``os.PathLike`` such as ``pathlib.Path``;
+            a relative path is relative to the working directory
             of the app (the directory of ``cdk.json`` under ``cdk synth``/``cdk deploy``).
         """
         return _ContactFile(path)
@@ -121,7 +122,7 @@ class _ContactIdList(ContactSelection):
 
 
 class _ContactFile(ContactSelection):
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"ContactSelection.from_file takes the path of a file, not a {type(path).__name__}")
         self._path = os.fspath(path)

@@ -22,6 +22,7 @@ from .local_cloudformation import (
     resource_properties,
     string_properties,
     synthesized_function_asset,
+    synthesized_resource_properties,
 )
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "resource_properties",
     "string_properties",
     "synthesized_function_asset",
+    "synthesized_resource_properties",
 ]

@@ -52,6 +52,7 @@ def test_defaults_for_optional_properties():
         ({"ContactIds": []}, "ContactIds", "at least one"),
         ({"ContactIds": ["c1", "c1"]}, "ContactIds[1]", "duplicates ContactIds[0]"),
         ({"ContactIds": ["c" * 257]}, "ContactIds[0]", "1 to 256"),
+        ({"ContactIds": ["c1", "c2, c3"]}, "ContactIds[1]", "holds a comma"),
         ({"Attributes": {"a b": "1"}}, "Attributes", "[A-Za-z0-9_-]"),
         ({"Attributes": {"a": "é" * 16_384}}, "Attributes", "32768"),
         ({"Attributes": {}, "ContactExpiryMinutes": ""}, "Attributes", "nothing is declared"),

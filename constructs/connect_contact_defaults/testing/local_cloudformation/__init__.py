@@ -10,6 +10,7 @@ from .lambda_runner import (
 )
 from .lambda_service import AsyncInvocation, LambdaService
 from .response_server import ResponseServer
+from .synthesized_resources import synthesized_resource_properties
 from .tls import LocalCertificates, make_certificates
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "resource_properties",
     "string_properties",
     "synthesized_function_asset",
+    "synthesized_resource_properties",
 ]
