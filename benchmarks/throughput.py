@@ -46,6 +46,7 @@ import argparse
 import bisect
 import logging
 import math
+import multiprocessing
 import os
 import re
 import sys
@@ -55,6 +56,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.managers import BaseManager
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +200,12 @@ def max_in_window(times: Sequence[float], window: float = WINDOW_SECONDS) -> int
     return max((bisect.bisect_left(ordered, start + window) - i for i, start in enumerate(ordered)), default=0)
 
 
+def tightest_span(times: Sequence[float], count: int) -> float:
+    """The shortest time spanned by `count` consecutive calls (inf if there are fewer)."""
+    ordered = sorted(times)
+    return min((ordered[i + count - 1] - ordered[i] for i in range(len(ordered) - count + 1)), default=math.inf)
+
+
 def per_api_max_window(records: Sequence[RequestRecord]) -> tuple[int, str]:
     """The most calls to one API in any one second, and that API."""
     best = (0, "-")
@@ -221,6 +229,41 @@ def lost_contacts(emulator: ConnectEmulator, ids: Sequence[str], declaration: De
 
 def _no_s3_client() -> Any:
     raise RuntimeError("the benchmark selects contacts inline; no contact file is read from S3")
+
+
+class RemoteEmulator:
+    """A ConnectEmulator in the emulator process, with the methods a throughput run uses (a manager's proxy
+    forwards methods only)."""
+
+    def __init__(self, quota: tuple[float, int], latency_s: float, describe_attributes: bool) -> None:
+        self._emulator = ConnectEmulator(rate=quota[0], burst=quota[1], latency_s=latency_s).start()
+        self._emulator.describe_returns_attributes = describe_attributes
+
+    def endpoint_url(self) -> str:
+        return self._emulator.endpoint_url
+
+    def seed(self, ids: list[str]) -> None:
+        seed_contacts(self._emulator, ids)
+
+    def requests(self) -> list[RequestRecord]:
+        return [record for record in self._emulator.requests if record.instance_id == INSTANCE_ID]
+
+    def clear_requests(self) -> None:
+        self._emulator.clear_requests()
+
+    def lost(self, ids: list[str], declaration: Declaration) -> list[str]:
+        return lost_contacts(self._emulator, ids, declaration)
+
+    def stop(self) -> None:
+        self._emulator.stop()
+
+
+class EmulatorProcess(BaseManager):
+    """A process of its own for the throughput runs' emulators, as Connect is another machine: the emulator's
+    threads then share no GIL with the reconciler's workers, whose timing they would otherwise disturb."""
+
+
+EmulatorProcess.register("RemoteEmulator", RemoteEmulator)
 
 
 class SendLog:
@@ -253,6 +296,10 @@ class SendLog:
     def max_window(self) -> int:
         with self._lock:
             return max((max_in_window(times) for times in self.times.values()), default=0)
+
+    def tightest_span(self, count: int) -> float:
+        with self._lock:
+            return min((tightest_span(times, count) for times in self.times.values()), default=math.inf)
 
 
 class LocalState:
@@ -343,7 +390,9 @@ def properties_for(
     )
 
 
-def throughput_run(state: LocalState, spec: RunSpec, seconds: float, latency: float) -> Figures:
+def throughput_run(
+    state: LocalState, emulators: EmulatorProcess, spec: RunSpec, seconds: float, latency: float
+) -> Figures:
     quota_rate, quota_burst = spec.quota
     busiest_rate = min(spec.budget * RATE_HEADROOM, quota_rate)
     contacts = math.ceil(busiest_rate * seconds) + 1 + (0 if spec.quota_allows else quota_burst)  # + the burst
@@ -352,17 +401,17 @@ def throughput_run(state: LocalState, spec: RunSpec, seconds: float, latency: fl
     logical_id = f"Throughput{uuid.uuid4().hex[:8].upper()}"
     sends = SendLog()
     clients = state.fresh_clients(sends)
-    with ConnectEmulator(rate=quota_rate, burst=quota_burst, latency_s=latency) as emulator:
-        emulator.describe_returns_attributes = spec.describe_attributes
-        seed_contacts(emulator, ids)
-        os.environ["AWS_ENDPOINT_URL_CONNECT"] = emulator.endpoint_url
+    emulator: Any = emulators.RemoteEmulator(spec.quota, latency, spec.describe_attributes)  # type: ignore[attr-defined]
+    try:
+        emulator.seed(ids)
+        os.environ["AWS_ENDPOINT_URL_CONNECT"] = emulator.endpoint_url()
         progress(f"B {spec.budget:g}, {spec.label}, quota {spec.quota_label}: {contacts} contacts ...")
         started = time.monotonic()
         result, reason, invocations, physical_ids = run_operation(
             clients, lifecycle_request("Create", properties, logical_id)
         )
         elapsed = time.monotonic() - started
-        records = [r for r in emulator.requests if r.instance_id == INSTANCE_ID]
+        records = emulator.requests()
         times = [r.time for r in records]
         wall = max(times) - min(times) if times else 0.0
         calls = Counter(r.operation for r in records)
@@ -372,7 +421,7 @@ def throughput_run(state: LocalState, spec: RunSpec, seconds: float, latency: fl
             op_span = max(op_times) - min(op_times)
             calls_per_s[operation] = (len(op_times) - 1) / op_span if op_span > 0 else math.nan
         window, window_api = per_api_max_window(records)
-        lost = lost_contacts(emulator, ids, spec.declaration)
+        lost = emulator.lost(ids, spec.declaration)
         figures = Figures(
             spec=spec,
             contacts=contacts,
@@ -390,6 +439,12 @@ def throughput_run(state: LocalState, spec: RunSpec, seconds: float, latency: fl
             f"most in 1 s: {window} {window_api}; "
             f"Data {result.data if result else 'none: ResourceFailed ' + repr(reason)}"
         )
+        count = math.floor(spec.budget) + 1
+        arrived = min(tightest_span([r.time for r in records if r.operation == op], count) for op in OPERATIONS)
+        figures.notes.append(
+            f"{count} consecutive calls to one API: arrived within {arrived:.3f} s at the least, sent within "
+            f"{sends.tightest_span(count):.3f} s (the pacer releases them {(count - 1) / (spec.budget * RATE_HEADROOM):.3f} s apart)"
+        )
         if lost:
             figures.notes.append(f"lost (first 5): {lost[:5]}")
         if spec.repeat and physical_ids:
@@ -402,7 +457,7 @@ def throughput_run(state: LocalState, spec: RunSpec, seconds: float, latency: fl
                     "Update", properties, logical_id, old_properties=properties, physical_id=physical_ids[-1]
                 ),
             )
-            repeat_records = [r for r in emulator.requests if r.instance_id == INSTANCE_ID]
+            repeat_records = emulator.requests()
             figures.repeat_writes = sum(1 for r in repeat_records if r.is_write)
             figures.repeat_max_window, repeat_api = per_api_max_window(repeat_records)
             figures.sent_max_window = max(figures.sent_max_window, sends.max_window())
@@ -414,6 +469,8 @@ def throughput_run(state: LocalState, spec: RunSpec, seconds: float, latency: fl
             )
             if repeat is None:
                 figures.failed += failed_count(None, repeat_reason, contacts)
+    finally:
+        emulator.stop()
     return figures
 
 
@@ -591,10 +648,13 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = load()
     state = LocalState()
+    emulators = EmulatorProcess(ctx=multiprocessing.get_context("spawn"))  # no fork of a process with threads
+    emulators.start()
     try:
-        rows = [throughput_run(state, spec, args.seconds, args.latency) for spec in run_specs(args.budgets)]
+        rows = [throughput_run(state, emulators, spec, args.seconds, args.latency) for spec in run_specs(args.budgets)]
         matrix = calls_per_contact_matrix(state)
     finally:
+        emulators.shutdown()
         state.stop()
     sequential = {
         d.name: sequential_run(d, args.sequential_contacts, args.latency) for d in (ATTRIBUTES_ONLY, WITH_EXPIRY)
