@@ -14,9 +14,9 @@ the resource's lease and declaration in a DynamoDB state table served by moto's 
    - "2x budget": every API's quota raised to 2 x B (burst 3 x B), so the quota never binds and the ratio
      measures the pacing alone (at B = 5, the default quota already is 2 x B: not run twice).
 
-   A fresh emulator with ``--latency`` s (default 0.05) added to every answer, seeded with EMAIL/TASK contacts
-   without attributes: as many as keep the busiest API busy for ``--seconds`` (default 20) at
-   min(0.95 x B, quota). After a Create with the default quota, the same properties again as an Update with
+   A fresh emulator (in a process of its own, as Connect is another machine) with ``--latency`` s (default
+   0.05) added to every answer, seeded with EMAIL/TASK contacts without attributes: as many as keep the
+   busiest API busy for ``--seconds`` (default 20) at min(0.95 x B, quota). After a Create with the default quota, the same properties again as an Update with
    nothing changed: it must write nothing. One more run, attributes and an expiry at B = 10 with the default
    quota, has DescribeContact answer without ``Attributes`` (``describe_returns_attributes = False``): the
    GetContactAttributes fallback.
