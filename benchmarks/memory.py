@@ -74,7 +74,7 @@ INSTANCE_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 DESIRED = {"greetingPlayed": "false", "tier": "gold"}
 FUNCTION_TIMEOUT_SECONDS = 900.0
 SERVICE_TIMEOUT_SECONDS = 3600
-"""What the construct declares (contact_defaults.SERVICE_TIMEOUT, 30 minutes)."""
+"""What the construct declares by default (contact_defaults.SERVICE_TIMEOUT, 1 hour)."""
 MEMORY_LIMIT_MB = 256
 """The function's memory size (contact_defaults_function.py)."""
 SEED = 20_251_122

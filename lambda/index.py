@@ -9,6 +9,7 @@ crhelper runs at INFO, where it logs neither.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -172,6 +173,13 @@ def delete_resource(event: dict[str, Any], context: Any) -> str:
     except Exception as error:
         logger.error("Delete could not run (%s); answering SUCCESS so the stack is not stuck", type(error).__name__)
         return event.get("PhysicalResourceId") or ""
+
+
+# What the cold start created lives as long as the execution environment: out of the garbage collector's view, so
+# that a full collection does not walk it (about 100,000 objects; about 90 ms on a shared 2-core machine, longer on
+# a Lambda's share of a vCPU). Such a pause between a pacer's release of a call and its send lets the calls released
+# after it catch up, and could put more than the budget into one second at Connect.
+gc.freeze()
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
