@@ -61,6 +61,11 @@ def needs_live_attributes(
     return removal_policy is ValueRemovalPolicy.DESTROY and any(value != "" for value in last_applied.values())
 
 
+def makes_calls(work: ContactWork, removal_policy: ValueRemovalPolicy) -> bool:
+    """Whether reconciling the contact can call Connect at all (the test lifecycle's relevant works apply)."""
+    return work.expiry_minutes is not None or needs_live_attributes(work.desired, work.last_applied, removal_policy)
+
+
 def size_after(live: Mapping[str, str], changes: Mapping[str, str]) -> int:
     """UTF-8 bytes the contact's attributes would take once the changes are written."""
     return attributes_size_bytes({**live, **changes})
@@ -89,6 +94,15 @@ def plan_expiry(desired_minutes: int | None, channel: str, current_minutes: int 
 
 
 @dataclass(frozen=True)
+class ListedFacts:
+    """What a listing (a SearchContacts summary) already tells about a contact."""
+
+    channel: str
+    expiry_minutes: int | None
+    """The connect:ContactExpiry minutes the summary's segment attributes hold, if they hold it."""
+
+
+@dataclass(frozen=True)
 class ContactWork:
     """What one contact should end up as: the inputs of plan_attribute_changes and plan_expiry."""
 
@@ -97,6 +111,18 @@ class ContactWork:
     last_applied: Mapping[str, str]
     expiry_minutes: int | None
     """None: no expiry declared for this contact (or it left the selection)."""
+    listed: ListedFacts | None = None
+    """Set when the contact came from a search: its channel, and its expiry where the summary holds one."""
+
+    def known_channel_and_expiry(self) -> tuple[str, int | None] | None:
+        """(channel, current expiry minutes) when the listing already tells both, so DescribeContact can be
+        skipped: a channel without contact expiry needs no expiry, and a summary holding the expiry gives it."""
+        listed = self.listed
+        if listed is None:
+            return None
+        if listed.channel not in CHANNELS_WITH_EXPIRY or listed.expiry_minutes is not None:
+            return listed.channel, listed.expiry_minutes
+        return None
 
     @property
     def is_declared(self) -> bool:
