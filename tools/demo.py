@@ -1,10 +1,12 @@
-"""`make demo`: the example app's custom resource through Create, Update and Delete, with no AWS account.
+"""`make demo`: the example app's custom resources through Create, Update and Delete, with no AWS account.
 
 1. Synthesizes app.py with the pinned CDK CLI (twice: the Update changes the contact selection).
-2. Starts the local Connect emulator with seeded contacts (email, task, voice).
+2. Starts the local Connect emulator with seeded contacts (email, task, voice), initiated now.
 3. Runs the synthesized Lambda asset from cdk.out with CloudFormation-shaped events built from the
    synthesized template's properties, and prints the contacts' attributes and expiry before and
-   after each step. Exits non-zero if any step fails.
+   after each step: the listed contacts' resource through Create, Update and Delete, then the
+   search resource (email and task contacts of the last 7 days) through Create and Delete.
+   Exits non-zero if any step fails.
 """
 
 from __future__ import annotations
@@ -67,11 +69,13 @@ def resolve(value: Any) -> Any:
     return value
 
 
-def custom_resource(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def custom_resource(template: dict[str, Any], construct_id: str) -> tuple[str, dict[str, Any]]:
     (logical_id, resource), *others = [
-        (name, res) for name, res in template["Resources"].items() if res["Type"] == "Custom::ConnectContactDefaults"
+        (name, res)
+        for name, res in template["Resources"].items()
+        if res["Type"] == "Custom::ConnectContactDefaults" and name.startswith(construct_id)
     ]
-    assert not others, "the demo expects one ContactDefaults"
+    assert not others, f"the demo expects one ContactDefaults {construct_id}"
     return logical_id, string_properties(resolve(resource["Properties"]))
 
 
@@ -102,9 +106,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="contact-defaults-demo-") as work:
         work_dir = Path(work)
         print("synthesizing app.py (Create declaration) ...")
-        logical_id, create_props = custom_resource(synth(work_dir / "cdk.out.create", CREATE_CONTACTS))
+        created_template = synth(work_dir / "cdk.out.create", CREATE_CONTACTS)
+        logical_id, create_props = custom_resource(created_template, "GreetingDefaults")
+        search_id, search_props = custom_resource(created_template, "RecentEmailAndTaskDefaults")
         print("synthesizing app.py (Update declaration: one contact dropped, one added) ...")
-        _, update_props = custom_resource(synth(work_dir / "cdk.out.update", UPDATE_CONTACTS))
+        _, update_props = custom_resource(synth(work_dir / "cdk.out.update", UPDATE_CONTACTS), "GreetingDefaults")
         asset_dir = synthesized_function_asset(work_dir / "cdk.out.update")
         print(f"Lambda asset: {asset_dir}")
         certificates = make_certificates(work_dir)
@@ -123,10 +129,18 @@ def main() -> None:
                 step(runner, emulator, "Update", update)
                 delete = runner.event("Delete", update_props, physical_id=physical_id, logical_id=logical_id)
                 step(runner, emulator, "Delete (removal_policy=DESTROY)", delete)
+                search_create = runner.event("Create", search_props, logical_id=search_id)
+                search_physical_id = step(
+                    runner, emulator, "Create (search: email and task contacts of the last 7 days)", search_create
+                )
+                search_delete = runner.event(
+                    "Delete", search_props, physical_id=search_physical_id, logical_id=search_id
+                )
+                step(runner, emulator, "Delete (search, the query run again; removal_policy=DESTROY)", search_delete)
                 runner.close()
         finally:
             responses.close()
-    print("\ndemo: Create, Update and Delete all succeeded")
+    print("\ndemo: Create, Update and Delete (listed contacts), Create and Delete (search) all succeeded")
 
 
 if __name__ == "__main__":
