@@ -1,7 +1,7 @@
 """python -m connect_contact_defaults.testing.connect_emulator [--port 8080] [--seed-file contacts.json]: serves until Ctrl-C.
 
 Seed file: {"instances": {"<instance-id>": [{"id": ..., "channel": ..., "attributes": {...},
-"segment_attributes": {...}}]}}
+"segment_attributes": {...}, "initiation_method": ..., "initiation_timestamp": <epoch seconds>, "queue_id": ...}]}}
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ def seed_from_file(emulator: ConnectEmulator, path: Path) -> int:
                     channel=contact.get("channel", "VOICE"),
                     attributes=contact.get("attributes", {}),
                     segment_attributes=contact.get("segment_attributes", {}),
+                    initiation_method=contact.get("initiation_method", "API"),
+                    initiation_timestamp=contact.get("initiation_timestamp"),
+                    queue_id=contact.get("queue_id"),
                 )
                 for contact in contacts
             ),

@@ -1,4 +1,4 @@
-"""Thread-safe contact state and the four Connect contact operations the emulator serves."""
+"""Thread-safe contact state and the Connect contact operations the emulator serves."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ class SeedContact:
     initiation_method: str = "API"
     initiation_timestamp: float | None = None
     """Epoch seconds; None = when it is seeded."""
+    queue_id: str | None = None
+    """The queue the contact was routed to (SearchContacts' QueueIds and QueueInfo); None = never queued."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class ContactSnapshot:
     name: str | None
     description: str | None
     last_update_timestamp: float | None
+    queue_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +75,7 @@ class _Contact:
     name: str | None = None
     description: str | None = None
     last_update_timestamp: float | None = None
+    queue_id: str | None = None
 
 
 def _contact_from_seed(seed: SeedContact, now: float) -> _Contact:
@@ -84,6 +88,8 @@ def _contact_from_seed(seed: SeedContact, now: float) -> _Contact:
     attributes = dict(seed.attributes)
     if not all(isinstance(key, str) and isinstance(value, str) for key, value in attributes.items()):
         raise ValueError(f"contact {seed.contact_id}: attribute keys and values are strings")
+    if seed.queue_id is not None and (not isinstance(seed.queue_id, str) or not seed.queue_id):
+        raise ValueError(f"contact {seed.contact_id}: a queue ID is a non-empty string, not {seed.queue_id!r}")
     return _Contact(
         contact_id=seed.contact_id,
         channel=seed.channel,
@@ -91,6 +97,7 @@ def _contact_from_seed(seed: SeedContact, now: float) -> _Contact:
         initiation_timestamp=now if seed.initiation_timestamp is None else seed.initiation_timestamp,
         attributes=attributes,
         segment_attributes=_copy_json(dict(seed.segment_attributes)),
+        queue_id=seed.queue_id,
     )
 
 
@@ -111,12 +118,16 @@ class ContactStore:
         self._account_id = account_id
         self._lock = threading.Lock()
         self._instances: dict[str, dict[str, _Contact]] = {}
+        self._regions: dict[str, str] = {}
+        """The Region of an instance added with one: requests signed for another Region do not find it."""
 
     # --- seeding and inspection ---
 
-    def add_instance(self, instance_id: str) -> None:
+    def add_instance(self, instance_id: str, region: str | None = None) -> None:
         with self._lock:
             self._instances.setdefault(instance_id, {})
+            if region is not None:
+                self._regions[instance_id] = region
 
     def add_contacts(self, instance_id: str, seeds: Iterable[SeedContact]) -> None:
         """Seeds contacts (replacing any with the same ID); creates the instance if needed."""
@@ -142,6 +153,7 @@ class ContactStore:
                 name=contact.name,
                 description=contact.description,
                 last_update_timestamp=contact.last_update_timestamp,
+                queue_id=contact.queue_id,
             )
 
     def contact_count(self, instance_id: str) -> int:
@@ -150,19 +162,24 @@ class ContactStore:
 
     # --- operations (called with input that passed request_validation) ---
 
-    def _find(self, instance_id: str, contact_id: str) -> _Contact:
-        """Call with the lock held."""
+    def _contacts_of(self, instance_id: str, region: str | None) -> dict[str, _Contact]:
+        """The instance's contacts, as a request signed for ``region`` sees them. Call with the lock held."""
         contacts = self._instances.get(instance_id)
-        if contacts is None:
+        home = self._regions.get(instance_id)
+        if contacts is None or (home is not None and region is not None and region != home):
             raise not_found(f"Instance {instance_id} not found")
-        contact = contacts.get(contact_id)
+        return contacts
+
+    def _find(self, instance_id: str, contact_id: str, region: str | None) -> _Contact:
+        """Call with the lock held."""
+        contact = self._contacts_of(instance_id, region).get(contact_id)
         if contact is None:
             raise not_found(f"Contact {contact_id} not found in instance {instance_id}")
         return contact
 
     def describe_contact(self, instance_id: str, contact_id: str, region: str | None) -> dict[str, Any]:
         with self._lock:
-            contact = self._find(instance_id, contact_id)
+            contact = self._find(instance_id, contact_id, region)
             arn = (
                 f"arn:aws:connect:{region or DEFAULT_REGION}:{self._account_id}:"
                 f"instance/{instance_id}/contact/{contact.contact_id}"
@@ -183,25 +200,80 @@ class ContactStore:
                 described["Name"] = contact.name
             if contact.description is not None:
                 described["Description"] = contact.description
+            if contact.queue_id is not None:
+                described["QueueInfo"] = {"Id": contact.queue_id}
             return {"Contact": described}
 
-    def get_contact_attributes(self, instance_id: str, contact_id: str) -> dict[str, Any]:
+    def search_contacts(
+        self,
+        instance_id: str,
+        region: str | None,
+        start: float,
+        end: float,
+        *,
+        channels: frozenset[str] | None = None,
+        queue_ids: frozenset[str] | None = None,
+        initiation_methods: frozenset[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Summaries (ContactSearchSummary) of the contacts initiated at or after ``start`` and before ``end`` that
+        match every given filter (None = no filter), in the order they were seeded."""
         with self._lock:
-            return {"Attributes": dict(self._find(instance_id, contact_id).attributes)}
+            contacts = self._contacts_of(instance_id, region)
+            return [
+                self._summary(instance_id, contact, region)
+                for contact in contacts.values()
+                if start <= contact.initiation_timestamp < end
+                and (channels is None or contact.channel in channels)
+                and (queue_ids is None or contact.queue_id in queue_ids)
+                and (initiation_methods is None or contact.initiation_method in initiation_methods)
+            ]
 
-    def update_contact_attributes(self, instance_id: str, contact_id: str, attributes: Mapping[str, str]) -> None:
+    def _summary(self, instance_id: str, contact: _Contact, region: str | None) -> dict[str, Any]:
+        """Call with the lock held."""
+        summary: dict[str, Any] = {
+            "Arn": f"arn:aws:connect:{region or DEFAULT_REGION}:{self._account_id}:"
+            f"instance/{instance_id}/contact/{contact.contact_id}",
+            "Id": contact.contact_id,
+            "InitialContactId": contact.contact_id,
+            "Channel": contact.channel,
+            "InitiationMethod": contact.initiation_method,
+            "InitiationTimestamp": contact.initiation_timestamp,
+        }
+        if contact.queue_id is not None:
+            summary["QueueInfo"] = {"Id": contact.queue_id}
+        # ContactSearchSummarySegmentAttributeValue has only ValueString and ValueMap.
+        segment_attributes = {
+            key: {member: _copy_json(value[member]) for member in ("ValueString", "ValueMap") if member in value}
+            for key, value in contact.segment_attributes.items()
+            if isinstance(value, dict) and ("ValueString" in value or "ValueMap" in value)
+        }
+        if segment_attributes:
+            summary["SegmentAttributes"] = segment_attributes
+        if contact.name is not None:
+            summary["Name"] = contact.name
+        return summary
+
+    def get_contact_attributes(self, instance_id: str, contact_id: str, region: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            return {"Attributes": dict(self._find(instance_id, contact_id, region).attributes)}
+
+    def update_contact_attributes(
+        self, instance_id: str, contact_id: str, attributes: Mapping[str, str], region: str | None = None
+    ) -> None:
         """Merges ``attributes`` in; all or nothing (the 32,768-byte limit counts the merged result)."""
         with self._lock:
-            contact = self._find(instance_id, contact_id)
+            contact = self._find(instance_id, contact_id, region)
             merged = {**contact.attributes, **attributes}
             check_attributes_size(merged)
             contact.attributes = merged
 
-    def update_contact(self, instance_id: str, contact_id: str, fields: Mapping[str, Any]) -> None:
+    def update_contact(
+        self, instance_id: str, contact_id: str, fields: Mapping[str, Any], region: str | None = None
+    ) -> None:
         """Stores Name, Description and SegmentAttributes (merged by key)."""
         segment_attributes = fields.get("SegmentAttributes") or {}
         with self._lock:
-            contact = self._find(instance_id, contact_id)
+            contact = self._find(instance_id, contact_id, region)
             if CONTACT_EXPIRY in segment_attributes and contact.channel not in CHANNELS_WITH_EXPIRY:
                 raise invalid_request(
                     f"Contact {contact_id} is a {contact.channel} contact; the {contact.channel} channel "

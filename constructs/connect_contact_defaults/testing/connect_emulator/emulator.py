@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
+from .contact_search import SEARCH_BURST, SEARCH_RATE, PageTokens, search_contacts
 from .contact_store import ContactSnapshot, ContactStore, SeedContact, expiry_minutes_of
 from .errors import ApiError, access_denied, internal_error, throttled, unknown_operation
 from .quotas import DEFAULT_BURST, DEFAULT_RATE, Clock, Fault, FaultInjector, Quotas
@@ -52,17 +53,22 @@ class ConnectEmulator:
         port: int = 0,
         clock: Clock = time.monotonic,
     ) -> None:
-        """``clock`` drives the token buckets only (tests may pass a fake one); port 0 = a free port."""
+        """``rate`` and ``burst`` are the quota of each contact operation; SearchContacts has its own,
+        Connect's default of 0.5 requests/s with a burst of 1 (``set_quota`` changes either).
+        ``clock`` drives the token buckets only (tests may pass a fake one); port 0 = a free port."""
         self._port = port
         self._store = ContactStore()
+        self._tokens = PageTokens()
         self._operations: dict[str, Operation] = {
             "DescribeContact": self._describe_contact,
             "GetContactAttributes": self._get_contact_attributes,
             "UpdateContactAttributes": self._update_contact_attributes,
             "UpdateContact": self._update_contact,
+            "SearchContacts": self._search_contacts,
         }
         self._routes = RouteTable(service_model())
         self._quotas = Quotas(self._operations, rate, burst, clock)
+        self._quotas.set(SEARCH_RATE, SEARCH_BURST, "SearchContacts")
         self._faults = FaultInjector(throttle_share, error_share, latency_s, seed)
         self._log = RequestLog()
         self._server: EmulatorHTTPServer | None = None
@@ -110,8 +116,10 @@ class ConnectEmulator:
 
     # --- state ---
 
-    def add_instance(self, instance_id: str) -> None:
-        self._store.add_instance(instance_id)
+    def add_instance(self, instance_id: str, region: str | None = None) -> None:
+        """An instance without contacts. With a Region, requests signed for another Region do not find it
+        (ResourceNotFoundException), as Connect answers for an instance in another Region."""
+        self._store.add_instance(instance_id, region)
 
     def add_contact(self, instance_id: str, contact: SeedContact) -> None:
         self._store.add_contacts(instance_id, [contact])
@@ -147,6 +155,11 @@ class ConnectEmulator:
     ) -> None:
         """None keeps a setting."""
         self._faults.set(throttle_share, error_share, latency_s, seed)
+
+    def set_next_token_length(self, length: int | None) -> None:
+        """SearchContacts' NextTokens are padded to exactly this many characters (at most 100,000, the model's
+        limit), to test clients with the largest pages' tokens; None = short tokens (the default)."""
+        self._tokens.set_length(length)
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -216,12 +229,17 @@ class ConnectEmulator:
         return described
 
     def _get_contact_attributes(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
-        return self._store.get_contact_attributes(params["InstanceId"], params["InitialContactId"])
+        return self._store.get_contact_attributes(params["InstanceId"], params["InitialContactId"], region)
 
     def _update_contact_attributes(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
-        self._store.update_contact_attributes(params["InstanceId"], params["InitialContactId"], params["Attributes"])
+        self._store.update_contact_attributes(
+            params["InstanceId"], params["InitialContactId"], params["Attributes"], region
+        )
         return {}
 
     def _update_contact(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
-        self._store.update_contact(params["InstanceId"], params["ContactId"], params)
+        self._store.update_contact(params["InstanceId"], params["ContactId"], params, region)
         return {}
+
+    def _search_contacts(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        return search_contacts(self._store, self._tokens, params, region)

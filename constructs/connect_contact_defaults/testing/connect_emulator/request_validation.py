@@ -1,8 +1,8 @@
 """Checks a parsed request against botocore's Connect model and Connect's documented rules.
 
 Model checks: botocore's ``ParamValidator`` (required members, types, minimum lengths and
-values, unknown members) plus a walk of the shape for the maximums it leaves out (string,
-list and map lengths, integer ranges). Documented rules: bare instance IDs, attribute key
+values, unknown members) plus a walk of the shape for what it leaves out (maximum string,
+list and map lengths, integer ranges, enum values). Documented rules: bare instance IDs, attribute key
 characters, the contact expiry's shape and UpdateContact's "at least one field".
 """
 
@@ -43,7 +43,7 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def model_violations(params: Mapping[str, Any], shape: Shape) -> list[str]:
-    """Every way ``params`` breaks ``shape``: botocore's checks plus the maximums it skips."""
+    """Every way ``params`` breaks ``shape``: botocore's checks plus the maximums and enums it skips."""
     problems: list[str] = []
     report = ParamValidator().validate(dict(params), shape)
     if report.has_errors():
@@ -72,6 +72,8 @@ def _collect_maximum_violations(value: object, shape: Shape, name: str, problems
             shown = _short(str(key))
             _collect_maximum_violations(key, shape.key, f"{name} (key: {shown})", problems)
             _collect_maximum_violations(item, shape.value, f"{name}.{shown}", problems)
+    elif kind == "string" and isinstance(value, str) and shape.enum and value not in shape.enum:
+        problems.append(f"Invalid value for parameter {name}, value: {_short(value)}, valid values: {shape.enum}")
     elif limit is None:
         return
     elif kind == "string" and isinstance(value, str) and len(value) > limit:
