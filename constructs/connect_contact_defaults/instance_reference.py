@@ -20,6 +20,8 @@ class InstanceReference:
     """The instance's Region: the stack's for an instance ID, the ARN's for an instance ARN."""
     contacts_arn: str
     """ARN pattern of the instance's contacts: ``arn:<partition>:connect:<region>:<account>:instance/<id>/contact/*``."""
+    instance_arn: str
+    """The instance's ARN, ``arn:<partition>:connect:<region>:<account>:instance/<id>`` (instance-level actions)."""
 
     @staticmethod
     def of(scope: Construct, *, instance_id: str | None, instance_arn: str | None) -> InstanceReference:
@@ -36,22 +38,36 @@ class InstanceReference:
         if instance_id is not None:
             if not Token.is_unresolved(instance_id):
                 check_instance_id(instance_id, "instance_id")
+            arn = stack.format_arn(
+                service="connect",
+                resource="instance",
+                resource_name=instance_id,
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
             contacts_arn = stack.format_arn(
                 service="connect",
                 resource="instance",
                 resource_name=f"{instance_id}/contact/*",
                 arn_format=ArnFormat.SLASH_RESOURCE_NAME,
             )
-            return InstanceReference(instance_id=instance_id, region=stack.region, contacts_arn=contacts_arn)
+            return InstanceReference(
+                instance_id=instance_id, region=stack.region, contacts_arn=contacts_arn, instance_arn=arn
+            )
         assert instance_arn is not None
         if Token.is_unresolved(instance_arn):
             # Resolved at deploy time: Fn::Select over Fn::Split of the ARN.
             parts = Arn.split(instance_arn, ArnFormat.SLASH_RESOURCE_NAME)
             assert parts.resource_name is not None and parts.region is not None
             return InstanceReference(
-                instance_id=parts.resource_name, region=parts.region, contacts_arn=f"{instance_arn}/contact/*"
+                instance_id=parts.resource_name,
+                region=parts.region,
+                contacts_arn=f"{instance_arn}/contact/*",
+                instance_arn=instance_arn,
             )
         parsed = parse_instance_arn(instance_arn, "instance_arn")
         return InstanceReference(
-            instance_id=parsed.instance_id, region=parsed.region, contacts_arn=f"{instance_arn}/contact/*"
+            instance_id=parsed.instance_id,
+            region=parsed.region,
+            contacts_arn=f"{instance_arn}/contact/*",
+            instance_arn=instance_arn,
         )
