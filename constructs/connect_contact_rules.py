@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 # --- Amazon Connect limits (botocore's Connect model and the API reference) ---
@@ -31,6 +32,45 @@ ATTRIBUTE_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 EXPIRY_MINUTES_MIN = 1
 EXPIRY_MINUTES_MAX = 2_147_483_647
 """ValueInteger is a 32-bit integer in the Connect model."""
+
+# --- SearchContacts (botocore's Connect model unless marked) ---
+SEARCH_CONTACTS_RATE = 0.5
+"""SearchContacts' default quota in requests/s (burst 1): Connect's quota table as copied by third parties; the
+official table could not be read. Its calls are paced at min(max_requests_per_second, this)."""
+SEARCH_PAGE_SIZE = 100
+"""MaxResults is 1-100."""
+SEARCH_NEXT_TOKEN_MAX_LENGTH = 100_000
+"""LargeNextToken: up to 100,000 characters, so a token never goes into a hand-off event (see contact_search)."""
+SEARCH_QUEUE_IDS_MAX = 100
+"""QueueIdList: at most 100."""
+SEARCH_CHANNELS = ("VOICE", "CHAT", "TASK", "EMAIL")
+"""The Channel enum of the model (botocore 1.44.5)."""
+SEARCH_INITIATION_METHODS = (
+    "INBOUND",
+    "OUTBOUND",
+    "TRANSFER",
+    "QUEUE_TRANSFER",
+    "CALLBACK",
+    "API",
+    "DISCONNECT",
+    "MONITOR",
+    "EXTERNAL_OUTBOUND",
+    "WEBRTC_API",
+    "AGENT_REPLY",
+    "FLOW",
+)
+"""The ContactInitiationMethod enum of the model (botocore 1.44.5)."""
+SEARCH_WINDOW_MAX = timedelta(weeks=8)
+"""Admin guide, "Search for contacts": "Search a time range up to 8 weeks". Documented for the contact search
+page; the API reference states no limit (unconfirmed for SearchContacts itself)."""
+SEARCH_LOOKBACK_MAX = timedelta(days=730)
+"""Admin guide: "You can search for contacts as far back as two years ago"; DescribeContact: contact data is kept
+for 24 months from the initiation time."""
+SEARCH_MAX_CONTACTS_DEFAULT = 10_000
+SEARCH_MAX_CONTACTS_LIMIT = 10_000
+"""Admin guide: "The search results for a given query are limited to the first 10K results returned" (documented
+for the contact search page; unconfirmed for the API). A larger selection is split by time window."""
+SEARCH_REVISION_MAX_LENGTH = 256
 
 # --- Limits of this library ---
 INLINE_CONTACT_IDS_MAX = 1_000
@@ -91,6 +131,15 @@ RESOURCE_TYPE = "Custom::ConnectContactDefaults"
 """The CloudFormation type of the custom resource a ContactDefaults declares."""
 
 
+class Channel(StrEnum):
+    """How a contact reached the contact center (Connect's Channel)."""
+
+    VOICE = "VOICE"
+    CHAT = "CHAT"
+    TASK = "TASK"
+    EMAIL = "EMAIL"
+
+
 class Prop:
     """Property names of Custom::ConnectContactDefaults (the construct-to-Lambda contract).
 
@@ -101,6 +150,7 @@ class Prop:
     REGION = "Region"  # Region of the instance (the stack's unless an ARN named another)
     CONTACT_IDS = "ContactIds"  # list of contact IDs (ContactSelection.of_ids)
     CONTACT_FILE = "ContactFile"  # {"Bucket", "Key", "Format"}: an S3 object (ContactSelection.from_file)
+    CONTACT_SEARCH = "ContactSearch"  # a SearchContacts query (ContactSelection.search); keys in SearchProp
     ATTRIBUTES = "Attributes"  # map key -> value; may be empty when an expiry is declared
     MODE = "Mode"  # AttributeMode
     CONTACT_EXPIRY_MINUTES = "ContactExpiryMinutes"  # optional, whole minutes as a string
@@ -109,6 +159,19 @@ class Prop:
     MAX_REQUESTS_PER_SECOND = "MaxRequestsPerSecond"  # number as a string
     SERVICE_TIMEOUT_SECONDS = "ServiceTimeoutSeconds"  # the custom resource's ServiceTimeout, as a string
     SHARD = "Shard"  # {"Index", "Count"}: this resource stamps the contacts of the selection with shard_of == Index
+
+
+class SearchProp:
+    """Keys of the ContactSearch property (scalars are strings, as CloudFormation delivers them)."""
+
+    INITIATED_WITHIN_SECONDS = "InitiatedWithinSeconds"  # whole seconds: the window ends when the operation runs
+    INITIATED_AFTER = "InitiatedAfter"  # ISO 8601 UTC, e.g. 2026-10-01T00:00:00Z; with INITIATED_BEFORE
+    INITIATED_BEFORE = "InitiatedBefore"
+    CHANNELS = "Channels"  # optional list of Channel values
+    QUEUE_IDS = "QueueIds"  # optional list of queue IDs
+    INITIATION_METHODS = "InitiationMethods"  # optional list of SEARCH_INITIATION_METHODS values
+    MAX_CONTACTS = "MaxContacts"  # whole number as a string
+    REVISION = "Revision"  # optional: any change re-applies the search (CloudFormation then runs an Update)
 
 
 class Result:
@@ -417,3 +480,225 @@ def shard_count(
         f"(the ServiceTimeout of {service_timeout_seconds:g} s at max_requests_per_second="
         f"{max_requests_per_second:g}); raise max_requests_per_second or split the selection between stacks",
     )
+
+
+# --- Search selections: ContactSelection.search(...) / the ContactSearch property ---
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A search selection: the contacts SearchContacts returns for an INITIATION_TIMESTAMP window and filters.
+
+    Exactly one of ``within`` (a window that ends when the operation runs) and the pair ``after`` /
+    ``before`` (UTC) is set. Empty filters select every value. A contact is in the window when
+    start <= its initiation time < end.
+    """
+
+    within: timedelta | None
+    after: datetime | None
+    before: datetime | None
+    channels: tuple[str, ...] = ()
+    queue_ids: tuple[str, ...] = ()
+    initiation_methods: tuple[str, ...] = ()
+    max_contacts: int = SEARCH_MAX_CONTACTS_DEFAULT
+    revision: str = ""
+
+    def window(self, now: datetime) -> tuple[datetime, datetime]:
+        """[start, end) of the search for an operation that started at ``now``: a relative window ends then;
+        an absolute one at ``before``, or at ``now`` when ``before`` is later (so every listing of one
+        operation sees the same window)."""
+        if self.within is not None:
+            return now - self.within, now
+        assert self.after is not None and self.before is not None
+        return self.after, min(self.before, now)
+
+    def matches(
+        self, initiated: datetime, channel: str, queue_id: str | None, initiation_method: str, now: datetime
+    ) -> bool:
+        """Whether a contact with these fields (as SearchContacts reports them) is selected at ``now``."""
+        start, end = self.window(now)
+        return (
+            start <= initiated < end
+            and (not self.channels or channel in self.channels)
+            and (not self.queue_ids or queue_id in self.queue_ids)
+            and (not self.initiation_methods or initiation_method in self.initiation_methods)
+        )
+
+    def criteria(self) -> dict[str, list[str]]:
+        """SearchContacts' SearchCriteria for the filters."""
+        criteria: dict[str, list[str]] = {}
+        if self.channels:
+            criteria["Channels"] = list(self.channels)
+        if self.queue_ids:
+            criteria["QueueIds"] = list(self.queue_ids)
+        if self.initiation_methods:
+            criteria["InitiationMethods"] = list(self.initiation_methods)
+        return criteria
+
+    def selects_as(self, other: SearchQuery) -> bool:
+        """Whether both select the same contacts at any one time (max_contacts and revision aside)."""
+        return (self.within, self.after, self.before, self.criteria()) == (
+            other.within,
+            other.after,
+            other.before,
+            other.criteria(),
+        )
+
+    def to_properties(self) -> dict[str, object]:
+        """The ContactSearch property (strings, as CloudFormation hands them back)."""
+        properties: dict[str, object] = {}
+        if self.within is not None:
+            properties[SearchProp.INITIATED_WITHIN_SECONDS] = str(int(self.within.total_seconds()))
+        if self.after is not None and self.before is not None:
+            properties[SearchProp.INITIATED_AFTER] = format_timestamp(self.after)
+            properties[SearchProp.INITIATED_BEFORE] = format_timestamp(self.before)
+        for key, values in (
+            (SearchProp.CHANNELS, self.channels),
+            (SearchProp.QUEUE_IDS, self.queue_ids),
+            (SearchProp.INITIATION_METHODS, self.initiation_methods),
+        ):
+            if values:
+                properties[key] = list(values)
+        properties[SearchProp.MAX_CONTACTS] = str(self.max_contacts)
+        if self.revision:
+            properties[SearchProp.REVISION] = self.revision
+        return properties
+
+
+def format_timestamp(moment: datetime) -> str:
+    """An aware datetime as ISO 8601 in UTC with a Z: 2026-10-01T00:00:00Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_timestamp(text: str, field: str) -> datetime:
+    """An ISO 8601 timestamp with a time zone, as an aware datetime in UTC."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise RuleViolation(
+            field, f"{_shown(text)} is not an ISO 8601 timestamp such as 2026-10-01T00:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        raise RuleViolation(field, f"{_shown(text)} has no time zone; give UTC, e.g. 2026-10-01T00:00:00Z")
+    return moment.astimezone(UTC)
+
+
+def _window_width(width: timedelta) -> str:
+    days = width.total_seconds() / 86_400
+    return f"{days:g} days" if days >= 1 else f"{width.total_seconds():g} seconds"
+
+
+def check_search_window(
+    within: timedelta | None,
+    after: datetime | None,
+    before: datetime | None,
+    fields: tuple[str, str, str] = ("initiated_within", "initiated_after", "initiated_before"),
+) -> None:
+    """Exactly one of a positive ``within`` and the pair after < before (aware datetimes), at most 8 weeks wide."""
+    within_field, after_field, before_field = fields
+    has_pair = after is not None or before is not None
+    if (within is None) == (not has_pair):
+        given = "both were given" if within is not None else "neither was given"
+        raise RuleViolation(
+            within_field, f"give exactly one of {within_field} and the pair {after_field} + {before_field}; {given}"
+        )
+    if within is not None:
+        width = within
+        field = within_field
+        if width <= timedelta(0):
+            raise RuleViolation(field, f"{_window_width(width)} is not a window; give a positive duration")
+    else:
+        for name, moment in ((after_field, after), (before_field, before)):
+            if moment is None:
+                other = before_field if name == after_field else after_field
+                raise RuleViolation(name, f"is missing; {other} needs it (a window has a start and an end)")
+            if not isinstance(moment, datetime):
+                raise RuleViolation(name, f"is a {type(moment).__name__}; give a datetime with a time zone")
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise RuleViolation(
+                    name, f"{moment.isoformat()} has no time zone; give an aware datetime, e.g. tzinfo=timezone.utc"
+                )
+        assert after is not None and before is not None
+        if after >= before:
+            raise RuleViolation(
+                after_field, f"{format_timestamp(after)} is not before {before_field} {format_timestamp(before)}"
+            )
+        width = before - after
+        field = before_field
+    if width > SEARCH_WINDOW_MAX:
+        raise RuleViolation(
+            field,
+            f"the window is {_window_width(width)} wide; Connect searches at most {SEARCH_WINDOW_MAX.days // 7} weeks "
+            "at a time: split it into several ContactDefaults with adjacent windows",
+        )
+
+
+def check_search_lookback(after: datetime, now: datetime, field: str = "initiated_after") -> None:
+    """The window must not start further back than Connect keeps (and searches) contacts."""
+    oldest = now - SEARCH_LOOKBACK_MAX
+    if after < oldest:
+        raise RuleViolation(
+            field,
+            f"{format_timestamp(after)} is more than {SEARCH_LOOKBACK_MAX.days} days ago; Connect searches contacts "
+            f"of the last two years only (the oldest searchable now is {format_timestamp(oldest)})",
+        )
+
+
+def check_search_values(values: Iterable[str], allowed: Iterable[str], field: str) -> tuple[str, ...]:
+    """A filter of enum values: at least one when given, each allowed, each once."""
+    checked = tuple(str(value) for value in values)
+    allowed_values = tuple(allowed)
+    if not checked:
+        raise RuleViolation(field, "is empty; leave it out to select every value")
+    for position, value in enumerate(checked):
+        if value not in allowed_values:
+            raise RuleViolation(f"{field}[{position}]", f"{_shown(value)} is not one of {', '.join(allowed_values)}")
+        if value in checked[:position]:
+            raise RuleViolation(f"{field}[{position}]", f"{_shown(value)} is listed twice; list each value once")
+    return checked
+
+
+def check_queue_ids(queue_ids: Iterable[str], field: str = "queue_ids") -> tuple[str, ...]:
+    """1 to 100 queue IDs (SearchContacts' QueueIds), each a non-empty string listed once."""
+    checked = tuple(queue_ids)
+    if not checked:
+        raise RuleViolation(field, "is empty; leave it out to select contacts of every queue")
+    if len(checked) > SEARCH_QUEUE_IDS_MAX:
+        raise RuleViolation(
+            field,
+            f"{len(checked)} queue IDs given; SearchContacts takes at most {SEARCH_QUEUE_IDS_MAX}: "
+            "split the queues between several ContactDefaults",
+        )
+    for position, queue_id in enumerate(checked):
+        if not isinstance(queue_id, str) or not queue_id:
+            raise RuleViolation(f"{field}[{position}]", "a queue ID is a non-empty string")
+        if queue_id in checked[:position]:
+            raise RuleViolation(f"{field}[{position}]", f"{_shown(queue_id)} is listed twice; list each queue once")
+    return checked
+
+
+def check_max_contacts(max_contacts: int, field: str = "max_contacts") -> None:
+    if isinstance(max_contacts, bool) or not isinstance(max_contacts, int):
+        raise RuleViolation(field, f"{max_contacts!r} is not a whole number of contacts")
+    if not 1 <= max_contacts <= SEARCH_MAX_CONTACTS_LIMIT:
+        raise RuleViolation(
+            field,
+            f"{max_contacts} is out of range; it must be 1 to {SEARCH_MAX_CONTACTS_LIMIT} (Connect returns at most "
+            f"{SEARCH_MAX_CONTACTS_LIMIT} results for one search): split a larger search by time window",
+        )
+
+
+def check_revision(revision: str, field: str = "revision") -> None:
+    if not isinstance(revision, str) or len(revision) > SEARCH_REVISION_MAX_LENGTH:
+        raise RuleViolation(field, f"must be a string of at most {SEARCH_REVISION_MAX_LENGTH} characters")
+
+
+def search_contacts_rate(max_requests_per_second: float) -> float:
+    """The pace of SearchContacts calls: the budget, but never above SearchContacts' own quota."""
+    return min(max_requests_per_second, SEARCH_CONTACTS_RATE)
+
+
+def search_listing_seconds(contacts: int, max_requests_per_second: float) -> float:
+    """How long listing ``contacts`` contacts takes at SearchContacts' pace (pages of SEARCH_PAGE_SIZE)."""
+    pages = max(1, math.ceil(contacts / SEARCH_PAGE_SIZE))
+    return pages / (search_contacts_rate(max_requests_per_second) * RATE_HEADROOM)
