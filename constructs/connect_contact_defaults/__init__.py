@@ -1,6 +1,6 @@
 """AWS CDK construct that stamps Amazon Connect contacts with default contact attributes and a contact expiry.
 
-from connect_contact_defaults import ContactDefaults, ContactSelection, AttributeMode, MissingContactPolicy
+from connect_contact_defaults import ContactDefaults, ContactSelection, Channel, AttributeMode, MissingContactPolicy
 
 The construct's names are loaded on first use, so that the command-line tool and the testing kit
 (``connect_contact_defaults.testing``) start without loading aws-cdk-lib and its Node.js kernel.
@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from connect_contact_rules import RESOURCE_TYPE, AttributeMode, MissingContactPolicy
+    from connect_contact_rules import RESOURCE_TYPE, AttributeMode, Channel, MissingContactPolicy
 
     from .contact_defaults import ContactDefaults
     from .contact_selection import ContactSelection
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "AttributeMode": "connect_contact_rules",
+    "Channel": "connect_contact_rules",
     "MissingContactPolicy": "connect_contact_rules",
     "RESOURCE_TYPE": "connect_contact_rules",
     "ContactDefaults": "connect_contact_defaults.contact_defaults",
@@ -30,6 +31,7 @@ _EXPORTS = {
 __all__ = [
     "RESOURCE_TYPE",
     "AttributeMode",
+    "Channel",
     "ContactDefaults",
     "ContactDefaultsValidationError",
     "ContactSelection",

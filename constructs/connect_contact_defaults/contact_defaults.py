@@ -83,7 +83,8 @@ class ContactDefaults(Construct):
     :param scope: the parent construct.
     :param construct_id: the construct ID.
     :param contacts: the contacts to stamp: ``ContactSelection.of_ids([...])`` (at most 1,000 IDs,
-        in the template) or ``ContactSelection.from_file(path)`` (a file of IDs, an S3 asset).
+        in the template), ``ContactSelection.from_file(path)`` (a file of IDs, an S3 asset) or
+        ``ContactSelection.search(...)`` (a SearchContacts query run at deploy time).
     :param instance_id: the bare ID of the Amazon Connect instance, in the stack's Region.
         Give exactly one of ``instance_id`` and ``instance_arn``. Default: none.
     :param instance_arn: the ARN of the instance
@@ -154,7 +155,8 @@ class ContactDefaults(Construct):
             if not isinstance(contacts, ContactSelection):
                 raise RuleViolation(
                     "contacts",
-                    f"is a {type(contacts).__name__}; use ContactSelection.of_ids([...]) or ContactSelection.from_file(path)",
+                    f"is a {type(contacts).__name__}; use ContactSelection.of_ids([...]), "
+                    "ContactSelection.from_file(path) or ContactSelection.search(...)",
                 )
             handler = ContactDefaultsFunction.of(self)
             self.policy = handler.grants_policy(self, instance, contact_expiry=contact_expiry is not None)

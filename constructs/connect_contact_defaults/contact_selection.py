@@ -5,33 +5,53 @@ from __future__ import annotations
 import abc
 import os
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_cdk import Token
+from aws_cdk import Duration, Token, Tokenization
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from connect_contact_rules import (
+    SEARCH_CHANNELS,
+    SEARCH_INITIATION_METHODS,
+    SEARCH_MAX_CONTACTS_DEFAULT,
+    SEARCH_QUEUE_IDS_MAX,
+    Channel,
     ContactFileFormat,
     Prop,
     RuleViolation,
+    SearchProp,
+    SearchQuery,
     check_contact_file,
     check_contact_id,
     check_contact_ids,
     check_inline_contact_count,
+    check_max_contacts,
+    check_queue_ids,
+    check_revision,
+    check_search_lookback,
+    check_search_values,
+    check_search_window,
     contact_file_format,
     iter_contact_file,
 )
 
 from .instance_reference import InstanceReference
 
+SEARCH_ACTIONS = ("connect:SearchContacts",)
+"""On the instance ARN (the action's only resource type)."""
+SEARCH_DEPENDENT_ACTIONS = ("connect:DescribeContact",)
+"""The Service Authorization Reference lists connect:DescribeContact as a dependent action of SearchContacts."""
+
 
 class ContactSelection(abc.ABC):
     """Which contacts of the instance a ContactDefaults stamps.
 
-    Create one with a static factory: ``ContactSelection.of_ids([...])`` (IDs in the template)
-    or ``ContactSelection.from_file(path)`` (a file uploaded as an S3 asset). A selection turns
+    Create one with a static factory: ``ContactSelection.of_ids([...])`` (IDs in the template),
+    ``ContactSelection.from_file(path)`` (a file uploaded as an S3 asset) or
+    ``ContactSelection.search(...)`` (a SearchContacts query run at deploy time). A selection turns
     into properties of the custom resource when it is bound; a selection read from somewhere
     else (the contact file in S3) grants the handler what it needs to read it at that point, in
     the policy of the ContactDefaults that uses it.
@@ -70,6 +90,61 @@ class ContactSelection(abc.ABC):
             of the app (the directory of ``cdk.json`` under ``cdk synth``/``cdk deploy``).
         """
         return _ContactFile(path)
+
+    @staticmethod
+    def search(
+        *,
+        initiated_within: Duration | timedelta | None = None,
+        initiated_after: datetime | None = None,
+        initiated_before: datetime | None = None,
+        channels: Sequence[Channel | str] | None = None,
+        queue_ids: Sequence[str] | None = None,
+        initiation_methods: Sequence[str] | None = None,
+        max_contacts: int = SEARCH_MAX_CONTACTS_DEFAULT,
+        revision: str | None = None,
+    ) -> ContactSelection:
+        """The contacts Amazon Connect's SearchContacts returns when the deployment runs: those initiated
+        within a window (``TimeRange.Type`` ``INITIATION_TIMESTAMP``) that match every filter given.
+
+        The template holds the query, not the contacts. Each Create, Update and Delete runs it again;
+        before writing anything the handler reads the number of matches (``TotalCount``) and fails at
+        once when it is above ``max_contacts`` or cannot finish within the ServiceTimeout at
+        ``max_requests_per_second``. On Update the contacts the old query matches now but the new one
+        does not have left the selection; on Delete the deployed query is run again (under
+        ``RemovalPolicy.DESTROY`` their values are cleared). A relative window moves only when
+        CloudFormation runs the resource: change ``revision`` to run it again; contacts that fell out of
+        the window keep their values.
+
+        Give exactly one of ``initiated_within`` and the pair ``initiated_after`` + ``initiated_before``.
+
+        :param initiated_within: a window that ends when the operation runs, at most 8 weeks (whole
+            seconds). Default: none.
+        :param initiated_after: the start of an absolute window (a datetime with a time zone), inclusive;
+            at most two years back. Default: none.
+        :param initiated_before: the end of an absolute window, exclusive; at most 8 weeks after
+            ``initiated_after``. Default: none.
+        :param channels: ``Channel`` values (or their names); a contact on any of them matches.
+            Default: every channel.
+        :param queue_ids: 1 to 100 queue IDs (SearchContacts' limit); a contact of any of them matches.
+            Default: every queue (and contacts never queued).
+        :param initiation_methods: Connect's initiation methods (``"INBOUND"``, ``"API"``, ...; checked
+            against ``connect_contact_rules.SEARCH_INITIATION_METHODS``). Default: every method.
+        :param max_contacts: a safety cap, 1 to 10,000 (Connect returns at most 10,000 results for one
+            search): an operation whose search matches more fails before any write. Default: 10,000.
+        :param revision: any string (at most 256 characters); changing it makes CloudFormation update
+            the resource, which runs the search again (a relative window then ends at that moment).
+            Default: none.
+        """
+        return _ContactSearch(
+            initiated_within=initiated_within,
+            initiated_after=initiated_after,
+            initiated_before=initiated_before,
+            channels=channels,
+            queue_ids=queue_ids,
+            initiation_methods=initiation_methods,
+            max_contacts=max_contacts,
+            revision=revision,
+        )
 
     @abc.abstractmethod
     def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
@@ -167,6 +242,110 @@ class _ContactFile(ContactSelection):
                 "Format": file_format.value,
             }
         }
+
+
+class _ContactSearch(ContactSelection):
+    def __init__(
+        self,
+        *,
+        initiated_within: Duration | timedelta | None,
+        initiated_after: datetime | None,
+        initiated_before: datetime | None,
+        channels: Sequence[Channel | str] | None,
+        queue_ids: Sequence[str] | None,
+        initiation_methods: Sequence[str] | None,
+        max_contacts: int,
+        revision: str | None,
+    ) -> None:
+        for name, values in (
+            ("channels", channels),
+            ("queue_ids", queue_ids),
+            ("initiation_methods", initiation_methods),
+        ):
+            if isinstance(values, str):
+                raise TypeError(f"ContactSelection.search takes a list of {name}, not one string")
+        self._within = initiated_within
+        self._after = initiated_after
+        self._before = initiated_before
+        self._channels = None if channels is None else list(channels)
+        self._queue_ids = None if queue_ids is None else queue_ids
+        self._initiation_methods = None if initiation_methods is None else list(initiation_methods)
+        self._max_contacts = max_contacts
+        self._revision = revision
+
+    def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
+        within, within_token = _window_duration(self._within)
+        # A token duration is checked by the handler; a stand-in keeps the pair checks here.
+        check_search_window(timedelta(seconds=1) if within_token else within, self._after, self._before)
+        if self._after is not None:
+            check_search_lookback(self._after, datetime.now(UTC))
+        channels = () if self._channels is None else check_search_values(self._channels, SEARCH_CHANNELS, "channels")
+        methods = (
+            ()
+            if self._initiation_methods is None
+            else check_search_values(self._initiation_methods, SEARCH_INITIATION_METHODS, "initiation_methods")
+        )
+        queue_ids = _queue_ids(self._queue_ids)
+        check_max_contacts(self._max_contacts)
+        check_revision(self._revision or "")
+        query = SearchQuery(
+            within=within,
+            after=self._after,
+            before=self._before,
+            channels=channels,
+            queue_ids=() if isinstance(queue_ids, str) else tuple(queue_ids),
+            initiation_methods=methods,
+            max_contacts=self._max_contacts,
+            revision=self._revision or "",
+        )
+        properties = query.to_properties()
+        if within_token:
+            assert isinstance(self._within, Duration)
+            properties[SearchProp.INITIATED_WITHIN_SECONDS] = Tokenization.stringify_number(self._within.to_seconds())
+        if isinstance(queue_ids, str):  # a list token
+            properties[SearchProp.QUEUE_IDS] = queue_ids
+
+        # The policy's contact/* statement is acknowledged for cdk-nag by the ContactDefaults (grants_policy).
+        policy.add_statements(
+            iam.PolicyStatement(actions=list(SEARCH_ACTIONS), resources=[instance.instance_arn]),
+            iam.PolicyStatement(actions=list(SEARCH_DEPENDENT_ACTIONS), resources=[instance.contacts_arn]),
+        )
+        return {Prop.CONTACT_SEARCH: properties}
+
+
+def _window_duration(within: Duration | timedelta | None) -> tuple[timedelta | None, bool]:
+    """(the window as a timedelta of whole seconds, whether it is a token)."""
+    if within is None:
+        return None, False
+    if isinstance(within, timedelta):
+        if within.total_seconds() != int(within.total_seconds()):
+            raise RuleViolation("initiated_within", f"{within} is not a whole number of seconds")
+        return within, False
+    if not isinstance(within, Duration):
+        raise RuleViolation("initiated_within", f"is a {type(within).__name__}; give an aws_cdk.Duration")
+    if within.is_unresolved():
+        return None, True
+    try:
+        seconds = within.to_seconds()
+    except Exception:  # jsii raises a plain RuntimeError for a fraction of a second
+        raise RuleViolation(
+            "initiated_within", f"{within.to_human_string()} is not a whole number of seconds"
+        ) from None
+    return timedelta(seconds=seconds), False
+
+
+def _queue_ids(queue_ids: Sequence[str] | None) -> Sequence[str] | str:
+    """The checked queue IDs; a list token (a string) as it is; tokens inside the list are counted, not checked."""
+    if queue_ids is None:
+        return ()
+    if Token.is_unresolved(queue_ids):
+        return queue_ids  # type: ignore[return-value]
+    ids = list(queue_ids)
+    if any(Token.is_unresolved(queue_id) for queue_id in ids):
+        if len(ids) > SEARCH_QUEUE_IDS_MAX:
+            check_queue_ids(ids)  # raises: too many
+        return ids
+    return check_queue_ids(ids)
 
 
 def _file_lines(absolute: str, source: str) -> Iterator[str]:
