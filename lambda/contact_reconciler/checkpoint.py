@@ -25,6 +25,8 @@ class Checkpoint:
     old_selection_unavailable: bool = False
     estimated: bool = False
     """Whether the ServiceTimeout estimate was made (before the first Connect call)."""
+    search_cursor: dict[str, Any] | None = None
+    """Where a search selection stands (contact_search.SearchCursor); positions then restart in each invocation."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,6 +37,7 @@ class Checkpoint:
             "report": self.report.to_json(),
             "oldSelectionUnavailable": self.old_selection_unavailable,
             "estimated": self.estimated,
+            "searchCursor": self.search_cursor,
         }
 
     @classmethod
@@ -46,4 +49,5 @@ class Checkpoint:
             report=ReconcileReport.from_json(data["report"]),
             old_selection_unavailable=bool(data["oldSelectionUnavailable"]),
             estimated=bool(data.get("estimated", True)),
+            search_cursor=data.get("searchCursor"),
         )

@@ -13,11 +13,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from connect_contact_rules import CONTACT_EXPIRY_SEGMENT_ATTRIBUTE
+from connect_contact_rules import CONTACT_EXPIRY_SEGMENT_ATTRIBUTE, SEARCH_PAGE_SIZE
 
 from .request_pacer import ApiPacers, Deadline, OutOfTime
 
@@ -27,6 +28,14 @@ BACKOFF_CAP_SECONDS = 5.0
 
 class ContactNotFound(Exception):
     """Connect answered ResourceNotFoundException for the contact."""
+
+
+class InstanceNotFound(Exception):
+    """SearchContacts answered ResourceNotFoundException: no such instance in the Region the client calls."""
+
+
+PROBE_WINDOW = timedelta(minutes=1)
+"""The instance probe searches the last minute: one page of at most one contact."""
 
 
 class ConnectCallFailed(Exception):
@@ -118,6 +127,42 @@ class ConnectContacts:
             ContactId=contact_id,
             SegmentAttributes=expiry_segment_attributes(minutes),
         )
+
+    def search_contacts(
+        self,
+        start: datetime,
+        end: datetime,
+        criteria: Mapping[str, Any],
+        *,
+        next_token: str | None = None,
+        max_results: int = SEARCH_PAGE_SIZE,
+    ) -> dict[str, Any]:
+        """One page of SearchContacts: contacts initiated in [start, end) matching ``criteria``, oldest first.
+
+        :raises InstanceNotFound: the instance does not exist in this client's Region.
+        """
+        params: dict[str, Any] = {
+            "InstanceId": self._instance_id,
+            "TimeRange": {"Type": "INITIATION_TIMESTAMP", "StartTime": start, "EndTime": end},
+            "MaxResults": max_results,
+            "Sort": {"FieldName": "INITIATION_TIMESTAMP", "Order": "ASCENDING"},
+        }
+        if criteria:
+            params["SearchCriteria"] = dict(criteria)
+        if next_token:
+            params["NextToken"] = next_token
+        try:
+            return self._call("search_contacts", **params)
+        except ContactNotFound:
+            raise InstanceNotFound(self._instance_id) from None
+
+    def probe_instance(self, now: datetime) -> None:
+        """One SearchContacts call (the last minute, at most one contact) that tells a missing instance (or one
+        in another Region) from missing contacts before anything is written.
+
+        :raises InstanceNotFound: Connect answered ResourceNotFoundException.
+        """
+        self.search_contacts(now - PROBE_WINDOW, now, {}, max_results=1)
 
     def _count(self, field: str) -> None:
         with self._lock:

@@ -95,6 +95,15 @@ def plan_expiry(desired_minutes: int | None, channel: str, current_minutes: int 
 
 
 @dataclass(frozen=True)
+class ListedFacts:
+    """What a listing (a SearchContacts summary) already tells about a contact."""
+
+    channel: str
+    expiry_minutes: int | None
+    """The connect:ContactExpiry minutes the summary's segment attributes hold, if they hold it."""
+
+
+@dataclass(frozen=True)
 class ContactWork:
     """What one contact should end up as: the inputs of plan_attribute_changes and plan_expiry."""
 
@@ -103,6 +112,18 @@ class ContactWork:
     last_applied: Mapping[str, str]
     expiry_minutes: int | None
     """None: no expiry declared for this contact (or it left the selection)."""
+    listed: ListedFacts | None = None
+    """Set when the contact came from a search: its channel, and its expiry where the summary holds one."""
+
+    def known_channel_and_expiry(self) -> tuple[str, int | None] | None:
+        """(channel, current expiry minutes) when the listing already tells both, so DescribeContact can be
+        skipped: a channel without contact expiry needs no expiry, and a summary holding the expiry gives it."""
+        listed = self.listed
+        if listed is None:
+            return None
+        if listed.channel not in CHANNELS_WITH_EXPIRY or listed.expiry_minutes is not None:
+            return listed.channel, listed.expiry_minutes
+        return None
 
     @property
     def is_declared(self) -> bool:

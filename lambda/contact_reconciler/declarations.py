@@ -123,6 +123,12 @@ class OtherDeclarations:
                 continue
             if (other.instance_id, other.region) != (own.instance_id, own.region) or not other.attributes:
                 continue
+            if other.search is not None:  # which contacts it holds is known only by running it
+                logger.info(
+                    "%s (a search) also declares keys %s on this instance", logical_id, sorted(other.attributes)
+                )
+                yield other, None
+                continue
             try:
                 selected: frozenset[str] | None = frozenset(iter_selection(other, self._s3_client))
             except ContactFileUnavailable as error:

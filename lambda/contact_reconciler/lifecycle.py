@@ -31,6 +31,7 @@ from typing import Any
 
 from connect_contact_rules import (
     RATE_HEADROOM,
+    SEARCH_CONTACTS_RATE,
     Result,
     RuleViolation,
     ValueRemovalPolicy,
@@ -40,13 +41,14 @@ from connect_contact_rules import (
 )
 
 from .checkpoint import Checkpoint
-from .connect_contacts import ConnectContacts
+from .connect_contacts import ConnectCallFailed, ConnectContacts, InstanceNotFound
 from .contact_plan import ContactWork, needs_calls
+from .contact_search import SearchOperation, SearchPlan, operation_time
 from .contact_source import ContactFileUnavailable, S3ClientFactory
 from .contact_works import Selections, works_for_create, works_for_delete, works_for_update
 from .declarations import OtherDeclarations, record_declaration, remove_declaration
 from .reconcile import KeptValues, Superseded, reconcile_contacts, worker_count
-from .request_pacer import ApiPacers, Deadline
+from .request_pacer import ApiPacers, Deadline, OutOfTime
 from .resource_lease import Claim, ResourceLease, lease_exists
 from .resource_spec import ResourceSpec, is_own_physical_id, parse_resource_spec
 from .response_summary import failure_reason, response_data
@@ -151,6 +153,9 @@ class _Operation:
         )
         self.invocation_seconds = min(time_available.seconds, self.service_seconds_left)
         self.service_timeout_binds = self.service_seconds_left <= time_available.seconds
+        self._connect: ConnectContacts | None = None
+        self.search: SearchOperation | None = None
+        """Set when the selection is (or was) a search: it yields the works and keeps the continuation."""
 
     def relevant_works(self) -> Iterator[ContactWork]:
         removal = self.spec.removal_policy
@@ -184,18 +189,25 @@ class _Operation:
     def seconds_left(self) -> float:
         return self.invocation_seconds - (time.time() - self.time_available.now)
 
+    def connect(self, client_factory: ClientFactory, lease: ResourceLease) -> ConnectContacts:
+        """This invocation's Connect calls (per-API budgets, SearchContacts at most at its quota), created once."""
+        if self._connect is None:
+            spec = self.spec
+            self._connect = ConnectContacts(
+                client_factory(spec.region, worker_count(spec.max_requests_per_second)),
+                spec.instance_id,
+                ApiPacers(spec.max_requests_per_second, {"search_contacts": SEARCH_CONTACTS_RATE}),
+                Deadline(self.seconds_left()),
+                before_call=lease.check,
+            )
+        return self._connect
+
     def run(self, client_factory: ClientFactory, lease: ResourceLease, kept: KeptValues) -> bool:
         """Reconciles until done, this invocation's time is up or the lease is lost; whether every contact is done."""
         spec = self.spec
         workers = worker_count(spec.max_requests_per_second)
         seconds = self.seconds_left()
-        connect = ConnectContacts(
-            client_factory(spec.region, workers),
-            spec.instance_id,
-            ApiPacers(spec.max_requests_per_second),
-            Deadline(seconds),
-            before_call=lease.check,
-        )
+        connect = self.connect(client_factory, lease)
         # stop starting contacts early enough for those in flight to finish: each makes at most one call to
         # each API, so the busiest API has at most `workers` calls left
         drain = min(seconds * 0.25, workers / (spec.max_requests_per_second * RATE_HEADROOM) + 1.0)
@@ -211,6 +223,8 @@ class _Operation:
             stopped=lambda: lease.superseded,
             kept=kept,
         )
+        if self.search is not None and self.search.interrupted:
+            complete = False  # the listing stopped at this invocation's deadline
         report = self.checkpoint.report
         logger.info(
             "instance %s, invocation %d: %s; so far %d updated, %d unchanged, %d missing, %d failed, "
@@ -235,6 +249,8 @@ class _Operation:
         return complete
 
     def hand_off(self, physical_id: str) -> HandOff:
+        if self.search is not None:
+            self.search.save(self.checkpoint)
         self.checkpoint.invocation += 1
         return HandOff(physical_id, self.checkpoint)
 
@@ -332,11 +348,26 @@ def _create_or_update(
     selections = Selections(clients.s3)
 
     def make_works() -> Iterator[ContactWork]:
+        if operation.search is not None:
+            return operation.search.works()
         if same_target and old_spec is not None:
             return works_for_update(old_spec, spec, selections)
         return works_for_create(spec, selections)
 
     operation = _Operation(spec, make_works, time_available, checkpoint)
+    previous = old_spec if same_target else None
+    search_plan = (
+        SearchPlan(
+            spec,
+            previous,
+            deleting=False,
+            now=operation_time(operation.checkpoint),
+            ids=selections.ids,
+            old_ids=selections.old_ids,
+        )
+        if SearchPlan.involves_search(spec, previous)
+        else None
+    )
     if operation.is_first_invocation:
         logger.info(
             "%s on instance %s (%s): keys %s, expiry %s, mode %s, removal %s, budget %g/s per API%s",
@@ -354,13 +385,26 @@ def _create_or_update(
         return _hand_on(operation, lease, physical_id, "an earlier operation on this resource is still at work")
     kept = OtherDeclarations(clients.state.client, clients.state.name, request.logical_id, spec, clients.s3).kept
     try:
+        connect = operation.connect(clients.connect, lease)
+        if search_plan is not None:
+            operation.search = search_plan.operation(connect, operation.checkpoint)
         if not operation.checkpoint.estimated:
-            if (problem := operation.estimate_problem()) is not None:
+            # Before any write: the instance exists in this Region (a search's first call tells it too).
+            if search_plan is not None:
+                problem = search_plan.problem(search_plan.totals(connect))
+            elif (problem := operation.estimate_problem()) is None:
+                _probe_instance(connect, operation.checkpoint)
+            if problem is not None:
                 raise ResourceFailed(problem)
             operation.checkpoint.estimated = True
         complete = operation.run(clients.connect, lease, kept)
     except ContactFileUnavailable as error:
         raise ResourceFailed(f"cannot read the contact file {error}"[:256]) from None
+    except InstanceNotFound:
+        raise ResourceFailed(instance_not_found_reason(spec)) from None
+    except ConnectCallFailed as error:  # SearchContacts failed for good (a contact's own failure never gets here)
+        done = operation.checkpoint.report.total
+        raise ResourceFailed(f"{error}; {done} contacts were done before; deploy again to go on"[:256]) from None
     if lease.superseded:
         logger.warning("%s: stopped after %d contacts", SUPERSEDED, operation.checkpoint.report.total)
         raise ResourceFailed(SUPERSEDED)
@@ -370,6 +414,21 @@ def _create_or_update(
     if reason is not None:
         raise ResourceFailed(reason)
     return LifecycleResult(physical_id, operation.data(selections.old_selection_unavailable))
+
+
+def instance_not_found_reason(spec: ResourceSpec) -> str:
+    return (
+        f"Amazon Connect instance {spec.instance_id} was not found in {spec.region} (SearchContacts answered "
+        "ResourceNotFoundException): check instance_id or instance_arn and its Region; nothing was written"
+    )[:256]
+
+
+def _probe_instance(connect: ConnectContacts, checkpoint: Checkpoint) -> None:
+    """One SearchContacts call before any write; only ResourceNotFoundException is decisive (raises InstanceNotFound)."""
+    try:
+        connect.probe_instance(operation_time(checkpoint))
+    except (ConnectCallFailed, OutOfTime) as error:
+        logger.warning("instance probe inconclusive (%s); going on", error)
 
 
 def _hand_on(operation: _Operation, lease: ResourceLease, physical_id: str, why: str) -> HandOff:
@@ -451,7 +510,13 @@ def _delete(
     checkpoint: Checkpoint | None,
 ) -> LifecycleResult | HandOff:
     selections = Selections(clients.s3)
-    operation = _Operation(spec, lambda: works_for_delete(spec, selections), time_available, checkpoint)
+
+    def make_works() -> Iterator[ContactWork]:
+        if operation.search is not None:  # the query as deployed, run again
+            return operation.search.works()
+        return works_for_delete(spec, selections)
+
+    operation = _Operation(spec, make_works, time_available, checkpoint)
     if not _wait_for_earlier_chains(operation, lease):
         if operation.service_timeout_binds:
             logger.warning("Delete: an earlier operation is still at work at the end of the ServiceTimeout")
@@ -462,8 +527,22 @@ def _delete(
         return LifecycleResult(physical_id, {})
     kept = OtherDeclarations(clients.state.client, clients.state.name, request.logical_id, spec, clients.s3).kept
     try:
+        search_plan = None
+        if spec.search is not None:
+            search_plan = SearchPlan(
+                spec,
+                None,
+                deleting=True,
+                now=operation_time(operation.checkpoint),
+                ids=selections.ids,
+                old_ids=selections.old_ids,
+            )
+            operation.search = search_plan.operation(operation.connect(clients.connect, lease), operation.checkpoint)
         if not operation.checkpoint.estimated:
-            problem = operation.estimate_problem()
+            if search_plan is not None:
+                problem = search_plan.problem(search_plan.totals(operation.connect(clients.connect, lease)))
+            else:
+                problem = operation.estimate_problem()
             if problem is not None:
                 logger.warning("Delete leaves values in place so the stack is not stuck: %s", problem)
                 return LifecycleResult(physical_id, {})
@@ -472,6 +551,12 @@ def _delete(
     except ContactFileUnavailable as error:
         logger.warning("Delete: the contact file %s cannot be read; values left in place", error)
         return LifecycleResult(physical_id, {})
+    except InstanceNotFound:
+        logger.warning("Delete: instance %s is not found in %s; nothing to clear", spec.instance_id, spec.region)
+        return LifecycleResult(physical_id, {})
+    except ConnectCallFailed as error:
+        logger.warning("Delete: %s; the remaining values are left in place", error)
+        return LifecycleResult(physical_id, response_data(operation.checkpoint.report))
     if lease.superseded:
         raise Superseded(SUPERSEDED)
     if not complete:

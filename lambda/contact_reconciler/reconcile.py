@@ -19,7 +19,7 @@ from typing import Any
 
 from connect_contact_rules import CONTACT_ATTRIBUTES_MAX_BYTES, AttributeMode, ValueRemovalPolicy
 
-from .connect_contacts import ConnectCallFailed, ConnectContacts, ContactNotFound
+from .connect_contacts import ConnectCallFailed, ConnectContacts, ContactDescription, ContactNotFound
 from .contact_plan import (
     ContactWork,
     ExpiryAction,
@@ -172,7 +172,10 @@ def plan_contact(
     :raises ContactNotFound: the contact does not exist.
     """
     contact_id = work.contact_id
-    description = connect.describe(contact_id) if work.expiry_minutes is not None else None
+    known = work.known_channel_and_expiry()  # a search result may already tell (no DescribeContact)
+    description = None
+    if work.expiry_minutes is not None:
+        description = ContactDescription(*known, attributes=None) if known is not None else connect.describe(contact_id)
     live: dict[str, str] = {}
     if needs_live_attributes(work.desired, work.last_applied, removal_policy):
         if description is not None and description.attributes is not None:

@@ -10,23 +10,35 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from connect_contact_rules import (
     MAX_REQUESTS_PER_SECOND_DEFAULT,
+    SEARCH_CHANNELS,
+    SEARCH_INITIATION_METHODS,
+    SEARCH_MAX_CONTACTS_DEFAULT,
     SERVICE_TIMEOUT_MAX_SECONDS,
     AttributeMode,
     ContactFileFormat,
     MissingContactPolicy,
     Prop,
     RuleViolation,
+    SearchProp,
+    SearchQuery,
     ValueRemovalPolicy,
     check_attributes,
     check_contact_ids,
     check_expiry_minutes,
     check_instance_id,
+    check_max_contacts,
     check_max_requests_per_second,
+    check_queue_ids,
+    check_revision,
+    check_search_values,
+    check_search_window,
     check_something_declared,
+    parse_timestamp,
     shard_of,
 )
 
@@ -57,7 +69,7 @@ class ResourceSpec:
     instance_id: str
     region: str
     contact_ids: tuple[str, ...]
-    """The inline selection; empty when the selection is a contact file."""
+    """The inline selection; empty when the selection is a contact file or a search."""
     contact_file: ContactFile | None
     attributes: Mapping[str, str]
     mode: AttributeMode
@@ -68,6 +80,8 @@ class ResourceSpec:
     service_timeout_seconds: int = SERVICE_TIMEOUT_DEFAULT_SECONDS
     shard: Shard | None = None
     """This resource stamps only the contacts of the selection that fall into this shard (a large selection)."""
+    search: SearchQuery | None = None
+    """The search selection (ContactSelection.search), run by each operation."""
 
     def selects(self, contact_id: str) -> bool:
         """Whether a contact of the selection falls into this resource's shard (always, without shards)."""
@@ -108,7 +122,7 @@ def parse_resource_spec(properties: Mapping[str, Any], default_region: str) -> R
     check_instance_id(instance_id, Prop.INSTANCE_ID)
     region = properties.get(Prop.REGION) or default_region
 
-    contact_ids, contact_file = _selection(properties)
+    contact_ids, contact_file, search = _selection(properties)
 
     attributes = properties.get(Prop.ATTRIBUTES) or {}
     if not isinstance(attributes, Mapping):
@@ -155,6 +169,7 @@ def parse_resource_spec(properties: Mapping[str, Any], default_region: str) -> R
         max_requests_per_second=rate,
         service_timeout_seconds=service_timeout,
         shard=_shard(properties),
+        search=search,
     )
 
 
@@ -173,16 +188,85 @@ def _shard(properties: Mapping[str, Any]) -> Shard | None:
     return shard
 
 
-def _selection(properties: Mapping[str, Any]) -> tuple[tuple[str, ...], ContactFile | None]:
+def _selection(properties: Mapping[str, Any]) -> tuple[tuple[str, ...], ContactFile | None, SearchQuery | None]:
     raw_ids = properties.get(Prop.CONTACT_IDS)
     raw_file = properties.get(Prop.CONTACT_FILE)
-    if (raw_ids is None) == (raw_file is None):
-        raise RuleViolation(Prop.CONTACT_IDS, f"give exactly one of {Prop.CONTACT_IDS} and {Prop.CONTACT_FILE}")
+    raw_search = properties.get(Prop.CONTACT_SEARCH)
+    if sum(raw is not None for raw in (raw_ids, raw_file, raw_search)) != 1:
+        raise RuleViolation(
+            Prop.CONTACT_IDS, f"give exactly one of {Prop.CONTACT_IDS}, {Prop.CONTACT_FILE} and {Prop.CONTACT_SEARCH}"
+        )
+    if raw_search is not None:
+        return (), None, parse_search_query(raw_search)
     if raw_file is not None:
         if not isinstance(raw_file, Mapping) or not raw_file.get("Bucket") or not raw_file.get("Key"):
             raise RuleViolation(Prop.CONTACT_FILE, "must be a map with Bucket and Key")
         file_format = _enum(ContactFileFormat, raw_file, "Format", ContactFileFormat.LINES)
-        return (), ContactFile(str(raw_file["Bucket"]), str(raw_file["Key"]), file_format)
+        return (), ContactFile(str(raw_file["Bucket"]), str(raw_file["Key"]), file_format), None
     if not isinstance(raw_ids, list) or not all(isinstance(item, str) for item in raw_ids):
         raise RuleViolation(Prop.CONTACT_IDS, "must be a list of contact ID strings")
-    return tuple(check_contact_ids(raw_ids, Prop.CONTACT_IDS)), None
+    return tuple(check_contact_ids(raw_ids, Prop.CONTACT_IDS)), None, None
+
+
+def parse_search_query(raw: Any) -> SearchQuery:
+    """The ContactSearch property as a SearchQuery, checked by the construct's rules (fields named as properties)."""
+    name = Prop.CONTACT_SEARCH
+    if not isinstance(raw, Mapping):
+        raise RuleViolation(name, "must be a map (the search query)")
+
+    def field(key: str) -> str:
+        return f"{name}.{key}"
+
+    def whole(key: str, default: int | None) -> int | None:
+        text = raw.get(key)
+        if text in (None, ""):
+            return default
+        try:
+            return int(str(text))
+        except ValueError:
+            raise RuleViolation(field(key), f"{str(text)[:40]!r} is not a whole number") from None
+
+    def strings(key: str) -> list[str] | None:
+        values = raw.get(key)
+        if values is None:
+            return None
+        if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+            raise RuleViolation(field(key), "must be a list of strings")
+        return values
+
+    within_seconds = whole(SearchProp.INITIATED_WITHIN_SECONDS, None)
+    within = None if within_seconds is None else timedelta(seconds=within_seconds)
+    after, before = (
+        None if raw.get(key) in (None, "") else parse_timestamp(str(raw[key]), field(key))
+        for key in (SearchProp.INITIATED_AFTER, SearchProp.INITIATED_BEFORE)
+    )
+    check_search_window(
+        within,
+        after,
+        before,
+        (
+            field(SearchProp.INITIATED_WITHIN_SECONDS),
+            field(SearchProp.INITIATED_AFTER),
+            field(SearchProp.INITIATED_BEFORE),
+        ),
+    )
+    channels = strings(SearchProp.CHANNELS)
+    queue_ids = strings(SearchProp.QUEUE_IDS)
+    methods = strings(SearchProp.INITIATION_METHODS)
+    max_contacts = whole(SearchProp.MAX_CONTACTS, SEARCH_MAX_CONTACTS_DEFAULT)
+    assert max_contacts is not None
+    check_max_contacts(max_contacts, field(SearchProp.MAX_CONTACTS))
+    revision = raw.get(SearchProp.REVISION) or ""
+    check_revision(revision, field(SearchProp.REVISION))
+    return SearchQuery(
+        within=within,
+        after=after,
+        before=before,
+        channels=() if channels is None else check_search_values(channels, SEARCH_CHANNELS, field(SearchProp.CHANNELS)),
+        queue_ids=() if queue_ids is None else check_queue_ids(queue_ids, field(SearchProp.QUEUE_IDS)),
+        initiation_methods=()
+        if methods is None
+        else check_search_values(methods, SEARCH_INITIATION_METHODS, field(SearchProp.INITIATION_METHODS)),
+        max_contacts=max_contacts,
+        revision=revision,
+    )
