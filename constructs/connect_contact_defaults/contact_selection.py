@@ -40,8 +40,6 @@ from connect_contact_rules import (
 
 from .instance_reference import InstanceReference
 
-SEARCH_ACTIONS = ("connect:SearchContacts",)
-"""On the instance ARN (the action's only resource type)."""
 SEARCH_DEPENDENT_ACTIONS = ("connect:DescribeContact",)
 """The Service Authorization Reference lists connect:DescribeContact as a dependent action of SearchContacts."""
 
@@ -305,10 +303,10 @@ class _ContactSearch(ContactSelection):
         if isinstance(queue_ids, str):  # a list token
             properties[SearchProp.QUEUE_IDS] = queue_ids
 
-        # The policy's contact/* statement is acknowledged for cdk-nag by the ContactDefaults (grants_policy).
+        # connect:SearchContacts on the instance is in every ContactDefaults' policy (its instance probe); the
+        # policy's contact/* statement is acknowledged for cdk-nag by the ContactDefaults (grants_policy).
         policy.add_statements(
-            iam.PolicyStatement(actions=list(SEARCH_ACTIONS), resources=[instance.instance_arn]),
-            iam.PolicyStatement(actions=list(SEARCH_DEPENDENT_ACTIONS), resources=[instance.contacts_arn]),
+            iam.PolicyStatement(actions=list(SEARCH_DEPENDENT_ACTIONS), resources=[instance.contacts_arn])
         )
         return {Prop.CONTACT_SEARCH: properties}
 

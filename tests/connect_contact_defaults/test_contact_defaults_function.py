@@ -19,7 +19,7 @@ EXPIRY_ACTIONS = ["connect:DescribeContact", "connect:UpdateContact"]
 DEFAULT_POLICY_PREFIX = "ConnectContactDefaultsHandlerRoleDefaultPolicy"
 
 
-def contacts_arn_of_stack_instance(instance_id: str) -> dict[str, Any]:
+def contacts_arn_of_stack_instance(instance_id: str, suffix: str = "/contact/*") -> dict[str, Any]:
     return {
         "Fn::Join": [
             "",
@@ -30,10 +30,18 @@ def contacts_arn_of_stack_instance(instance_id: str) -> dict[str, Any]:
                 {"Ref": "AWS::Region"},
                 ":",
                 {"Ref": "AWS::AccountId"},
-                f":instance/{instance_id}/contact/*",
+                f":instance/{instance_id}{suffix}",
             ],
         ]
     }
+
+
+def probe_statement(instance_arn: Any) -> dict[str, Any]:
+    """connect:SearchContacts on the instance: the handler's instance probe before any write."""
+    return {"Action": "connect:SearchContacts", "Effect": "Allow", "Resource": instance_arn}
+
+
+STACK_INSTANCE_PROBE = probe_statement(contacts_arn_of_stack_instance(INSTANCE_ID, suffix=""))
 
 
 def logs_statement(template: Template) -> dict[str, Any]:
@@ -104,14 +112,15 @@ def test_the_shared_policy_holds_the_log_group_and_the_state_table_only(stack):
 def test_policy_for_one_instance_with_attributes_only(stack):
     add(stack, "Defaults", attributes={"greetingPlayed": "false"})
     assert grants_document(stack, "Defaults") == document(
-        connect_statement(CONTACT_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID))
+        connect_statement(CONTACT_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID)), STACK_INSTANCE_PROBE
     )
 
 
 def test_policy_for_one_instance_with_expiry(stack):
     add(stack, "Defaults", attributes={"greetingPlayed": "false"}, contact_expiry=cdk.Duration.days(7))
     assert grants_document(stack, "Defaults") == document(
-        connect_statement(CONTACT_ACTIONS + EXPIRY_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID))
+        connect_statement(CONTACT_ACTIONS + EXPIRY_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID)),
+        STACK_INSTANCE_PROBE,
     )
 
 
@@ -123,13 +132,14 @@ def test_each_contact_defaults_has_its_own_policy_with_expiry_actions_only_where
     _, found = policies(stack)
     assert len(found) == 5  # DefaultPolicy, SelfInvokePolicy and one per ContactDefaults
     assert grants_document(stack, "A") == document(
-        connect_statement(CONTACT_ACTIONS + EXPIRY_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID))
+        connect_statement(CONTACT_ACTIONS + EXPIRY_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID)),
+        STACK_INSTANCE_PROBE,
     )
     assert grants_document(stack, "B") == document(
-        connect_statement(CONTACT_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID))
+        connect_statement(CONTACT_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID)), STACK_INSTANCE_PROBE
     )
     assert grants_document(stack, "C") == document(
-        connect_statement(CONTACT_ACTIONS, f"{OTHER_INSTANCE_ARN}/contact/*")
+        connect_statement(CONTACT_ACTIONS, f"{OTHER_INSTANCE_ARN}/contact/*"), probe_statement(OTHER_INSTANCE_ARN)
     )
 
 
@@ -175,7 +185,8 @@ def test_policy_for_a_token_instance_arn(stack):
     arn = cdk.CfnParameter(stack, "InstanceArn").value_as_string
     add(stack, "Defaults", instance_arn=arn, attributes={"a": "b"})
     assert grants_document(stack, "Defaults") == document(
-        connect_statement(CONTACT_ACTIONS, {"Fn::Join": ["", [{"Ref": "InstanceArn"}, "/contact/*"]]})
+        connect_statement(CONTACT_ACTIONS, {"Fn::Join": ["", [{"Ref": "InstanceArn"}, "/contact/*"]]}),
+        probe_statement({"Ref": "InstanceArn"}),
     )
 
 

@@ -156,6 +156,22 @@ def test_a_single_string_is_not_a_list_of_channels():
 # --- grants ---
 
 
+@pytest.mark.parametrize("selection", ["ids", "search"])
+def test_every_contact_defaults_may_probe_its_instance_with_search_contacts(stack, selection):
+    """The handler's one SearchContacts call before any write (the instance probe) is granted on the instance
+    ARN to every resource, in its own policy; the search's dependent action only to a search."""
+    contacts = {
+        "ids": ContactSelection.of_ids(["c1"]),
+        "search": ContactSelection.search(initiated_within=cdk.Duration.days(1)),
+    }[selection]
+    ContactDefaults(stack, "Defaults", instance_arn=OTHER_INSTANCE_ARN, contacts=contacts, attributes={"a": "b"})
+    _, statements = resource_policy(stack)
+    probe = {"Action": "connect:SearchContacts", "Effect": "Allow", "Resource": OTHER_INSTANCE_ARN}
+    dependent = {"Action": "connect:DescribeContact", "Effect": "Allow", "Resource": f"{OTHER_INSTANCE_ARN}/contact/*"}
+    assert probe in statements
+    assert (dependent in statements) == (selection == "search")
+
+
 def resource_policy(stack: cdk.Stack, construct_id: str = "Defaults") -> tuple[str, list[dict[str, Any]]]:
     template = Template.from_stack(stack)
     (policy_id,) = [
