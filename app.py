@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Example app: one ContactDefaults on an Amazon Connect instance, checked by cdk-nag.
+"""Example app: two ContactDefaults on an Amazon Connect instance, checked by cdk-nag: one for listed
+contacts, one for the contacts a search returns when the deployment runs.
 
-    cdk synth -c instanceId=<instance-id> -c contactIds=<id>,<id> [-c removalPolicy=destroy]
+    cdk synth -c instanceId=<instance-id> -c contactIds=<id>,<id> [-c removalPolicy=destroy] [-c searchRevision=<text>]
 
 Without context it uses placeholder IDs, so `cdk synth` works offline and without AWS
 credentials (the stack is environment-agnostic). `-c withoutContactDefaults=true` builds
@@ -17,15 +18,17 @@ from aws_cdk import App, CfnOutput, Duration, RemovalPolicy, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from connect_contact_defaults import AttributeMode, ContactDefaults, ContactSelection, MissingContactPolicy
+from connect_contact_defaults import AttributeMode, Channel, ContactDefaults, ContactSelection, MissingContactPolicy
 
 PLACEHOLDER_INSTANCE_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 PLACEHOLDER_CONTACT_IDS = ("11111111-2222-3333-4444-123456789012", "11111111-2222-3333-4444-123456789013")
 STACK_NAME = "ContactDefaultsExampleStack"
+SEARCH_REVISION = "1"
 
 
 class ContactDefaultsExampleStack(Stack):
-    """Stamps the given contacts with greeting defaults and a 7-day contact expiry."""
+    """Stamps the given contacts with greeting defaults and a 7-day contact expiry, and every email and
+    task contact of the last 7 days with a survey flag."""
 
     def __init__(
         self,
@@ -36,6 +39,7 @@ class ContactDefaultsExampleStack(Stack):
         contact_ids: Sequence[str],
         with_contact_defaults: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        search_revision: str = SEARCH_REVISION,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -55,6 +59,22 @@ class ContactDefaultsExampleStack(Stack):
         CfnOutput(self, "UpdatedContacts", value=defaults.updated_count)
         CfnOutput(self, "UnchangedContacts", value=defaults.unchanged_count)
         CfnOutput(self, "MissingContacts", value=defaults.missing_count)
+        # The contacts SearchContacts returns when CloudFormation runs the resource; change the
+        # revision (-c searchRevision=...) to run the search again over the 7 days before that moment.
+        recent = ContactDefaults(
+            self,
+            "RecentEmailAndTaskDefaults",
+            instance_id=instance_id,
+            contacts=ContactSelection.search(
+                initiated_within=Duration.days(7),
+                channels=[Channel.EMAIL, Channel.TASK],
+                max_contacts=2_000,
+                revision=search_revision,
+            ),
+            attributes={"surveyOffered": "false"},
+            removal_policy=removal_policy,
+        )
+        CfnOutput(self, "UpdatedRecentContacts", value=recent.updated_count)
 
 
 def _contact_ids(value: Any) -> list[str]:
@@ -84,6 +104,7 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
         contact_ids=_contact_ids(app.node.try_get_context("contactIds")),
         with_contact_defaults=not _flag(app.node.try_get_context("withoutContactDefaults")),
         removal_policy=_removal_policy(app.node.try_get_context("removalPolicy")),
+        search_revision=str(app.node.try_get_context("searchRevision") or SEARCH_REVISION),
         description="Example of ContactDefaults (cdk-connect-contact-defaults)",
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))

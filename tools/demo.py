@@ -1,11 +1,13 @@
-"""`make demo`: the example app's custom resource through Create, Update and Delete, with no AWS account.
+"""`make demo`: the example app's custom resources through Create, Update and Delete, with no AWS account.
 
 1. Synthesizes app.py with the pinned CDK CLI (twice: the Update changes the contact selection), with
    removal_policy=DESTROY, so that the Delete clears the values the resource set.
 2. Starts the local Connect emulator with seeded contacts (email, task, voice).
 3. Runs the synthesized Lambda asset from cdk.out with CloudFormation-shaped events built from the
    synthesized template's properties, and prints the contacts' attributes and expiry after each step,
-   with a line per contact saying why it ended as it did. Exits non-zero if any step fails.
+   with a line per contact saying why it ended as it did: the listed contacts' resource through Create,
+   Update and Delete, then the search resource (email and task contacts of the last 7 days; the seeded
+   contacts were initiated just now) through Create and Delete. Exits non-zero if any step fails.
 
 Needs only requirements-demo.txt (make demo installs it into .build/demo-venv), the CDK CLI and `make asset`.
 """
@@ -57,9 +59,13 @@ def synth(out: Path, contact_ids: list[str]) -> Path:
     return out
 
 
-def custom_resource(cdk_out: Path) -> tuple[str, dict[str, Any]]:
-    """The example app's one ContactDefaults: its logical ID and the properties CloudFormation would send."""
-    ((logical_id, properties),) = synthesized_resource_properties(cdk_out, region=REGION).items()
+def custom_resource(cdk_out: Path, construct_id: str) -> tuple[str, dict[str, Any]]:
+    """One ContactDefaults of the example app: its logical ID and the properties CloudFormation would send."""
+    ((logical_id, properties),) = [
+        (name, properties)
+        for name, properties in synthesized_resource_properties(cdk_out, region=REGION).items()
+        if name.startswith(construct_id)
+    ]
     return logical_id, properties
 
 
@@ -92,6 +98,7 @@ def why(
     declared: dict[str, str],
     selected: bool,
     left: str = "dropped from the selection",
+    expiry_declared: bool = True,
 ) -> str:
     """Why one contact ended as it did, read from its state before and after the step (not from the plan)."""
     (old, old_expiry), (new, new_expiry) = before, after
@@ -109,7 +116,9 @@ def why(
     others = sorted(set(new) - set(declared))
     if others:
         reasons.append(f"{', '.join(others)} untouched (not declared)")
-    if contact.channel not in {"EMAIL", "TASK"}:
+    if not expiry_declared:
+        pass  # this resource declares no expiry: nothing to say about it
+    elif contact.channel not in {"EMAIL", "TASK"}:
         reasons.append("no expiry: Connect sets one only on email and task contacts (counted in ExpirySkipped)")
     elif new_expiry != old_expiry:
         reasons.append(f"expiry set to {new_expiry} min")
@@ -144,7 +153,8 @@ def step(
     print("  why:")
     for contact in SEED:
         line = why(contact, before[contact.contact_id], after[contact.contact_id], declared=declared,
-                   selected=contact.contact_id in selected, left=left)  # fmt: skip
+                   selected=contact.contact_id in selected, left=left,
+                   expiry_declared="ContactExpiryMinutes" in event["ResourceProperties"])  # fmt: skip
         print(f"  {contact.contact_id[-4:]} {contact.channel:5}  {line}")
     return result.physical_id
 
@@ -153,9 +163,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="contact-defaults-demo-") as work:
         work_dir = Path(work)
         print("synthesizing app.py (Create declaration) ...")
-        logical_id, create_props = custom_resource(synth(work_dir / "cdk.out.create", CREATE_CONTACTS))
+        created_out = synth(work_dir / "cdk.out.create", CREATE_CONTACTS)
+        logical_id, create_props = custom_resource(created_out, "GreetingDefaults")
+        search_id, search_props = custom_resource(created_out, "RecentEmailAndTaskDefaults")
         print("synthesizing app.py (Update declaration: one contact dropped, one added) ...")
-        _, update_props = custom_resource(synth(work_dir / "cdk.out.update", UPDATE_CONTACTS))
+        _, update_props = custom_resource(synth(work_dir / "cdk.out.update", UPDATE_CONTACTS), "GreetingDefaults")
         asset_dir = synthesized_function_asset(work_dir / "cdk.out.update")
         print(f"Lambda asset: {asset_dir}")
         certificates = make_certificates(work_dir)
@@ -176,10 +188,18 @@ def main() -> None:
                     "\nThe demo synthesized the app with removal_policy=DESTROY: Delete clears what the resource set."
                 )
                 step(runner, emulator, "Delete (removal_policy=DESTROY)", delete, set())
+                searched = {contact.contact_id for contact in SEED if contact.channel in {"EMAIL", "TASK"}}
+                search_create = runner.event("Create", search_props, logical_id=search_id)
+                title = "Create (search: email and task contacts of the last 7 days)"
+                search_physical_id = step(runner, emulator, title, search_create, searched)
+                search_delete = runner.event(
+                    "Delete", search_props, physical_id=search_physical_id, logical_id=search_id
+                )
+                step(runner, emulator, "Delete (search, the query run again; DESTROY)", search_delete, set())
                 runner.close()
         finally:
             responses.close()
-    print("\ndemo: Create, Update and Delete all succeeded")
+    print("\ndemo: Create, Update and Delete (listed contacts), Create and Delete (search) all succeeded")
 
 
 if __name__ == "__main__":
