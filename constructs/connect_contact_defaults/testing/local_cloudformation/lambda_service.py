@@ -1,7 +1,8 @@
 """Stands in for the Lambda service's Invoke API (asynchronous invocations only), on 127.0.0.1.
 
 The handler hands long work on by invoking itself with InvocationType=Event; this records each
-such invocation so the runner can start it once the current one has ended, as Lambda would.
+such invocation so the runner can start it once the current one has ended, as Lambda would. A
+payload over Lambda's limit for asynchronous invocations (1 MB) is refused as Lambda refuses it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+ASYNC_PAYLOAD_MAX_BYTES = 1_048_576
+"""Lambda's quota for the payload of an asynchronous invocation (1 MB)."""
 
 
 @dataclass(frozen=True)
@@ -38,17 +42,25 @@ class LambdaService:
                 if len(parts) != 5 or parts[2] != "functions" or self.headers.get("X-Amz-Invocation-Type") != "Event":
                     self._answer(400, {"Type": "User", "message": "only asynchronous Invoke is served"})
                     return
+                if len(body) > ASYNC_PAYLOAD_MAX_BYTES:
+                    message = (
+                        f"Request must be smaller than {ASYNC_PAYLOAD_MAX_BYTES} bytes for the Event invocation type"
+                    )
+                    self._answer(413, {"Type": "User", "message": message}, "RequestTooLargeException")
+                    return
                 invocation = AsyncInvocation(time.monotonic(), parts[3], json.loads(body))
                 with service._lock:
                     service.invocations.append(invocation)
                     service._queue.append(invocation)
                 self._answer(202, None)
 
-            def _answer(self, status: int, body: dict[str, Any] | None) -> None:
+            def _answer(
+                self, status: int, body: dict[str, Any] | None, error: str = "InvalidRequestContentException"
+            ) -> None:
                 data = json.dumps(body).encode() if body is not None else b""
                 self.send_response(status)
                 if status >= 400:
-                    self.send_header("X-Amzn-ErrorType", "InvalidRequestContentException")
+                    self.send_header("X-Amzn-ErrorType", error)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
