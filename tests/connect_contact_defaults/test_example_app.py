@@ -40,9 +40,19 @@ def test_snapshot_normalises_the_asset_key(template):
     assert normalise_asset_hashes(key, None) == "<asset-hash>.zip"
 
 
+def greeting(template: Template) -> tuple[str, dict[str, Any]]:
+    """The ContactDefaults of listed contacts (the example's other one is a search)."""
+    ((logical_id, resource),) = [
+        (name, resource)
+        for name, resource in template.find_resources("Custom::ConnectContactDefaults").items()
+        if name.startswith("GreetingDefaults")
+    ]
+    return logical_id, resource
+
+
 def test_one_function_with_its_settings(template):
     template.resource_count_is("AWS::Lambda::Function", 1)
-    template.resource_count_is("Custom::ConnectContactDefaults", 1)
+    template.resource_count_is("Custom::ConnectContactDefaults", 2)
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -77,9 +87,26 @@ def test_custom_resource_properties(template):
     )
 
 
+def test_a_search_selection_of_the_last_7_days(template):
+    (resource,) = [
+        resource
+        for name, resource in template.find_resources("Custom::ConnectContactDefaults").items()
+        if name.startswith("RecentEmailAndTaskDefaults")
+    ]
+    assert resource["Properties"][Prop.CONTACT_SEARCH] == {
+        "InitiatedWithinSeconds": "604800",
+        "Channels": ["EMAIL", "TASK"],
+        "MaxContacts": "2000",
+        "Revision": "1",
+    }
+    assert Prop.CONTACT_IDS not in resource["Properties"]
+    changed = Template.from_stack(example_stack({"searchRevision": "2026-11-22"}))
+    assert "2026-11-22" in str(changed.find_resources("Custom::ConnectContactDefaults"))
+
+
 def test_outputs_are_the_three_counts(template):
     outputs = template.to_json()["Outputs"]
-    (logical_id,) = template.find_resources("Custom::ConnectContactDefaults")
+    logical_id, _ = greeting(template)
     assert {name: outputs[name]["Value"] for name in ("UpdatedContacts", "UnchangedContacts", "MissingContacts")} == {
         "UpdatedContacts": {"Fn::GetAtt": [logical_id, "Updated"]},
         "UnchangedContacts": {"Fn::GetAtt": [logical_id, "Unchanged"]},
@@ -89,9 +116,9 @@ def test_outputs_are_the_three_counts(template):
 
 def test_context_chooses_instance_and_contacts():
     template = Template.from_stack(example_stack({"instanceId": "my-instance", "contactIds": "c-1, c-2,c-3"}))
-    template.has_resource_properties(
-        "Custom::ConnectContactDefaults", {Prop.INSTANCE_ID: "my-instance", Prop.CONTACT_IDS: ["c-1", "c-2", "c-3"]}
-    )
+    _, resource = greeting(template)
+    assert resource["Properties"][Prop.INSTANCE_ID] == "my-instance"
+    assert resource["Properties"][Prop.CONTACT_IDS] == ["c-1", "c-2", "c-3"]
 
 
 def test_without_contact_defaults_is_the_same_stack_minus_the_construct():
@@ -121,8 +148,12 @@ def test_cdk_synth_through_the_pinned_cli(tmp_path):
     template = read_json(out / f"{example.STACK_NAME}.template.json")
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert types.count("AWS::Lambda::Function") == 1
-    assert types.count("Custom::ConnectContactDefaults") == 1
-    (resource,) = [r for r in template["Resources"].values() if r["Type"] == "Custom::ConnectContactDefaults"]
+    assert types.count("Custom::ConnectContactDefaults") == 2
+    (resource,) = [
+        r
+        for name, r in template["Resources"].items()
+        if r["Type"] == "Custom::ConnectContactDefaults" and name.startswith("GreetingDefaults")
+    ]
     assert resource["Properties"][Prop.INSTANCE_ID] == "ffffffff-1111-2222-3333-444444444444"
     assert resource["Properties"][Prop.CONTACT_IDS] == ["a", "b", "c"]
     # The CLI staged the asset it will upload.
