@@ -355,19 +355,7 @@ def _create_or_update(
         return works_for_create(spec, selections)
 
     operation = _Operation(spec, make_works, time_available, checkpoint)
-    previous = old_spec if same_target else None
-    search_plan = (
-        SearchPlan(
-            spec,
-            previous,
-            deleting=False,
-            now=operation_time(operation.checkpoint),
-            ids=selections.ids,
-            old_ids=selections.old_ids,
-        )
-        if SearchPlan.involves_search(spec, previous)
-        else None
-    )
+    search_plan = _search_plan(spec, old_spec if same_target else None, operation, selections, deleting=False)
     if operation.is_first_invocation:
         logger.info(
             "%s on instance %s (%s): keys %s, expiry %s, mode %s, removal %s, budget %g/s per API%s",
@@ -414,6 +402,27 @@ def _create_or_update(
     if reason is not None:
         raise ResourceFailed(reason)
     return LifecycleResult(physical_id, operation.data(selections.old_selection_unavailable))
+
+
+def _search_plan(
+    spec: ResourceSpec,
+    previous: ResourceSpec | None,
+    operation: _Operation,
+    selections: Selections,
+    *,
+    deleting: bool,
+) -> SearchPlan | None:
+    """The search side of an operation whose selection is (or was) a search; None for IDs and files only."""
+    if not SearchPlan.involves_search(spec, previous):
+        return None
+    return SearchPlan(
+        spec,
+        previous,
+        deleting=deleting,
+        now=operation_time(operation.checkpoint),
+        ids=selections.ids,
+        old_ids=selections.old_ids,
+    )
 
 
 def instance_not_found_reason(spec: ResourceSpec) -> str:
@@ -527,16 +536,8 @@ def _delete(
         return LifecycleResult(physical_id, {})
     kept = OtherDeclarations(clients.state.client, clients.state.name, request.logical_id, spec, clients.s3).kept
     try:
-        search_plan = None
-        if spec.search is not None:
-            search_plan = SearchPlan(
-                spec,
-                None,
-                deleting=True,
-                now=operation_time(operation.checkpoint),
-                ids=selections.ids,
-                old_ids=selections.old_ids,
-            )
+        search_plan = _search_plan(spec, None, operation, selections, deleting=True)
+        if search_plan is not None:
             operation.search = search_plan.operation(operation.connect(clients.connect, lease), operation.checkpoint)
         if not operation.checkpoint.estimated:
             if search_plan is not None:
