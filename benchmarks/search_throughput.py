@@ -10,8 +10,9 @@ contacts in one day's window plus a quarter as many VOICE contacts the search le
 - ids: the same contacts as ``ContactIds``.
 
 Both declare attributes only (GetContactAttributes and UpdateContactAttributes per contact). The
-reconciler runs in-process as the Lambda runs it (``lifecycle.create_or_update``, hand-offs continued
-from their checkpoints, 900 s per invocation). Figures come from the emulator's request log: contacts/s
+reconciler runs in-process as the Lambda runs it (``lifecycle.create_or_update`` with the Lambda's Connect
+client factory, a fresh state table in moto's DynamoDB server per run, hand-offs continued from their
+checkpoints, 900 s per invocation). Figures come from the emulator's request log: contacts/s
 = contacts / (first to last request), calls per contact (SearchContacts included), the SearchContacts
 calls, 429s, the most calls one API received in any second, failed and lost contacts. Nothing is
 hard-coded: the figures move with the pacing (per API or shared) of the code under test.
@@ -24,28 +25,97 @@ second.
 from __future__ import annotations
 
 import argparse
+import bisect
 import logging
 import math
 import os
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-import throughput  # the shared set-up (local AWS, sys.path) and run_lifecycle
-from throughput import REGION, STACK_ID, max_in_window, parse_budgets, progress, run_lifecycle
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "lambda"), str(ROOT / "constructs")]
 
-from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact
-from connect_contact_defaults.testing.local_cloudformation import resource_properties, string_properties
-from connect_contact_rules import SearchProp, format_timestamp
-from contact_reconciler.lifecycle import LifecycleRequest
+REGION = "eu-west-2"
+from connect_contact_defaults.testing.local_cloudformation.local_aws import use_local_aws  # noqa: E402
 
-INSTANCE_ID = throughput.INSTANCE_ID
+use_local_aws(REGION)  # before any client exists; every call goes to local stand-ins
+
+import boto3  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact  # noqa: E402
+from connect_contact_defaults.testing.local_cloudformation import (  # noqa: E402
+    create_state_table,
+    resource_properties,
+    string_properties,
+)
+from connect_contact_defaults.testing.local_cloudformation.lambda_runner import STACK_ID  # noqa: E402
+from connect_contact_rules import SearchProp, format_timestamp  # noqa: E402
+from contact_reconciler.checkpoint import Checkpoint  # noqa: E402
+from contact_reconciler.lifecycle import (  # noqa: E402
+    AwsClients,
+    HandOff,
+    InvocationTime,
+    LifecycleRequest,
+    LifecycleResult,
+    ResourceFailed,
+    StateTable,
+    create_or_update,
+)
+
+INSTANCE_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 DESIRED = {"greetingPlayed": "false", "tier": "gold"}
 DAY = datetime(2026, 10, 1, tzinfo=UTC)
 INVOCATION_SECONDS = 900.0
+MAX_INVOCATIONS = 50
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def max_in_window(times: Sequence[float], window: float = 1.0) -> int:
+    """The most requests whose arrival falls in any half-open window [t, t + window)."""
+    ordered = sorted(times)
+    return max((bisect.bisect_left(ordered, start + window) - i for i, start in enumerate(ordered)), default=0)
+
+
+def connect_client(region: str, max_concurrency: int) -> Any:
+    """The Lambda's own client factory (index.connect_client), imported once the state table exists."""
+    import index  # noqa: PLC0415 (its import reads STATE_TABLE)
+
+    return index.connect_client(region, max_concurrency)
+
+
+def _no_s3_client() -> Any:
+    raise RuntimeError("the benchmark selects contacts by search or inline; no contact file is read from S3")
+
+
+def run_create(request: LifecycleRequest, state: StateTable) -> tuple[LifecycleResult | None, str, int]:
+    """create_or_update as the Lambda calls it, each HandOff continued from its checkpoint as the next
+    invocation would: (result, "", invocations) or (None, why it failed, invocations)."""
+    clients = AwsClients(connect_client, _no_s3_client, state)
+    checkpoint: Checkpoint | None = None
+    for invocation in range(1, MAX_INVOCATIONS + 1):
+        try:
+            outcome = create_or_update(
+                request, InvocationTime(INVOCATION_SECONDS), clients, lambda _: None, checkpoint=checkpoint
+            )
+        except ResourceFailed as error:
+            return None, str(error), invocation
+        if isinstance(outcome, LifecycleResult):
+            return outcome, "", invocation
+        if not isinstance(outcome, HandOff):
+            return None, f"unexpected {type(outcome).__name__}", invocation
+        checkpoint = outcome.checkpoint
+    return None, f"still not finished after {MAX_INVOCATIONS} invocations", MAX_INVOCATIONS
 
 
 @dataclass
@@ -102,11 +172,15 @@ def properties(kind: str, ids: Sequence[str], budget: float) -> dict:
     return properties
 
 
-def measure(kind: str, budget: float, contacts: int, latency: float) -> Run:
+def measure(kind: str, budget: float, contacts: int, latency: float, dynamodb_endpoint: str) -> Run:
+    state = StateTable(
+        boto3.client("dynamodb", endpoint_url=dynamodb_endpoint), create_state_table(dynamodb_endpoint, REGION)
+    )
     with ConnectEmulator(latency_s=latency) as emulator:
         ids = seed(emulator, contacts)
         os.environ["AWS_ENDPOINT_URL_CONNECT"] = emulator.endpoint_url
         request = LifecycleRequest(
+            request_id=str(uuid.uuid4()),
             request_type="Create",
             properties=properties(kind, ids, budget),
             old_properties=None,
@@ -117,7 +191,7 @@ def measure(kind: str, budget: float, contacts: int, latency: float) -> Run:
         )
         progress(f"budget {budget:g}, {kind}: {contacts} contacts ...")
         started = time.monotonic()
-        result, reason, invocations = run_lifecycle(request, INVOCATION_SECONDS)
+        result, reason, invocations = run_create(request, state)
         elapsed = time.monotonic() - started
         records = emulator.requests
         times = [r.time for r in records]
@@ -164,6 +238,13 @@ def print_table(runs: Sequence[Run]) -> None:
         )
 
 
+def parse_budgets(text: str) -> list[float]:
+    budgets = [float(part) for part in text.split(",") if part.strip()]
+    if not budgets or any(not budget > 0 for budget in budgets):
+        raise argparse.ArgumentTypeError(f"budgets are positive numbers separated by commas, not {text!r}")
+    return budgets
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", type=parse_budgets, default=[5.0, 10.0, 20.0], help="requests/s, e.g. 5,10,20")
@@ -171,8 +252,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.05, help="emulator latency per call in seconds (0.05)")
     args = parser.parse_args(argv)
     logging.getLogger("contact_reconciler").setLevel(logging.WARNING)  # no line per contact
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server: no line per request
 
-    runs = [measure(kind, budget, args.contacts, args.latency) for budget in args.budgets for kind in ("search", "ids")]
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)  # the stack's state table
+    moto.start()
+    try:
+        host, port = moto.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        os.environ["STATE_TABLE"] = create_state_table(endpoint, REGION)  # what index reads at import
+        runs = [
+            measure(kind, budget, args.contacts, args.latency, endpoint)
+            for budget in args.budgets
+            for kind in ("search", "ids")
+        ]
+    finally:
+        moto.stop()
     print(
         f"Connect emulator: default quotas (10/s burst 15 per contact API, SearchContacts 0.5/s burst 1), "
         f"latency {args.latency * 1000:g} ms per call; {args.contacts} selected contacts (+{args.contacts // 4} VOICE "
