@@ -8,7 +8,6 @@ from enum import Enum
 from typing import Any
 
 from aws_cdk import Annotations, CustomResource, Duration, Fn, RemovalPolicy, Token, Tokenization
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from connect_contact_rules import (
@@ -38,9 +37,6 @@ from .contact_selection import ContactSelection
 from .declaration_conflicts import DeclarationConflicts
 from .instance_reference import InstanceReference
 from .validation_error import ContactDefaultsValidationError
-
-PROBE_ACTIONS = ("connect:SearchContacts",)
-"""On the instance ARN, in every ContactDefaults' own policy: the instance probe (and search selections)."""
 
 SERVICE_TIMEOUT = Duration.seconds(SERVICE_TIMEOUT_MAX_SECONDS)
 """The default (and CloudFormation's maximum) ``service_timeout``: how long CloudFormation waits for
@@ -166,11 +162,6 @@ class ContactDefaults(Construct):
             self.policy = handler.grants_policy(self, instance, contact_expiry=contact_expiry is not None)
             """This resource's own policy on the handler's role: its instance's and its selection's grants."""
             properties.update(contacts.bind(self, self.policy, instance))
-            # Before any write the handler makes one SearchContacts call, which tells a missing instance
-            # (or one in another Region) from missing contacts: ResourceNotFoundException.
-            self.policy.add_statements(
-                iam.PolicyStatement(actions=list(PROBE_ACTIONS), resources=[instance.instance_arn])
-            )
             shards = _shards(contacts, max_requests_per_second, timeout_seconds)
         except RuleViolation as violation:
             # Nothing half-built stays in the tree: no policy on the role, no asset.

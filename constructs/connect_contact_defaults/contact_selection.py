@@ -40,8 +40,17 @@ from connect_contact_rules import (
 
 from .instance_reference import InstanceReference
 
-SEARCH_DEPENDENT_ACTIONS = ("connect:DescribeContact",)
-"""The Service Authorization Reference lists connect:DescribeContact as a dependent action of SearchContacts."""
+INSTANCE_PROBE_ACTIONS = ("connect:DescribeInstanceAttribute",)
+"""On the instance ARN, for a selection of IDs or a file: before any write the handler reads one instance
+attribute, which tells a missing instance (or one in another Region) from missing contacts."""
+
+SEARCH_ACTIONS = ("connect:SearchContacts",)
+"""On the instance ARN, for a search selection only (its first call also tells a missing instance). The Service
+Authorization Reference lists no dependent action for it."""
+
+
+def _grant_instance_probe(policy: iam.Policy, instance: InstanceReference) -> None:
+    policy.add_statements(iam.PolicyStatement(actions=list(INSTANCE_PROBE_ACTIONS), resources=[instance.instance_arn]))
 
 
 class ContactSelection(abc.ABC):
@@ -175,6 +184,7 @@ class _ContactIdList(ContactSelection):
 
     def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
         ids = self._contact_ids
+        _grant_instance_probe(policy, instance)
         if Token.is_unresolved(ids):
             return {Prop.CONTACT_IDS: ids}  # a list token (e.g. a CommaDelimitedList parameter)
         check_inline_contact_count(len(ids), "contacts")
@@ -232,6 +242,7 @@ class _ContactFile(ContactSelection):
         policy.add_statements(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)])
         )
+        _grant_instance_probe(policy, instance)
         self._bound_file = (absolute, file_format)
         return {
             Prop.CONTACT_FILE: {
@@ -303,11 +314,7 @@ class _ContactSearch(ContactSelection):
         if isinstance(queue_ids, str):  # a list token
             properties[SearchProp.QUEUE_IDS] = queue_ids
 
-        # connect:SearchContacts on the instance is in every ContactDefaults' policy (its instance probe); the
-        # policy's contact/* statement is acknowledged for cdk-nag by the ContactDefaults (grants_policy).
-        policy.add_statements(
-            iam.PolicyStatement(actions=list(SEARCH_DEPENDENT_ACTIONS), resources=[instance.contacts_arn])
-        )
+        policy.add_statements(iam.PolicyStatement(actions=list(SEARCH_ACTIONS), resources=[instance.instance_arn]))
         return {Prop.CONTACT_SEARCH: properties}
 
 

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
@@ -31,11 +31,12 @@ class ContactNotFound(Exception):
 
 
 class InstanceNotFound(Exception):
-    """SearchContacts answered ResourceNotFoundException: no such instance in the Region the client calls."""
+    """An instance-level call (SearchContacts, DescribeInstanceAttribute) answered ResourceNotFoundException:
+    no such instance in the Region the client calls."""
 
 
-PROBE_WINDOW = timedelta(minutes=1)
-"""The instance probe searches the last minute: one page of at most one contact."""
+PROBE_ATTRIBUTE = "INBOUND_CALLS"
+"""The instance attribute the probe reads: every instance has it; its value is not used."""
 
 
 class ConnectCallFailed(Exception):
@@ -156,13 +157,16 @@ class ConnectContacts:
         except ContactNotFound:
             raise InstanceNotFound(self._instance_id) from None
 
-    def probe_instance(self, now: datetime) -> None:
-        """One SearchContacts call (the last minute, at most one contact) that tells a missing instance (or one
-        in another Region) from missing contacts before anything is written.
+    def probe_instance(self) -> None:
+        """One DescribeInstanceAttribute call that tells a missing instance (or one in another Region) from
+        missing contacts before anything is written: contact calls answer ResourceNotFoundException for both.
 
         :raises InstanceNotFound: Connect answered ResourceNotFoundException.
         """
-        self.search_contacts(now - PROBE_WINDOW, now, {}, max_results=1)
+        try:
+            self._call("describe_instance_attribute", InstanceId=self._instance_id, AttributeType=PROBE_ATTRIBUTE)
+        except ContactNotFound:
+            raise InstanceNotFound(self._instance_id) from None
 
     def _count(self, field: str) -> None:
         with self._lock:

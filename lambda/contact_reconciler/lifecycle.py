@@ -381,7 +381,7 @@ def _create_or_update(
             if search_plan is not None:
                 problem = search_plan.problem(search_plan.totals(connect))
             elif (problem := operation.estimate_problem()) is None:
-                _probe_instance(connect, operation.checkpoint)
+                _probe_instance(connect)
             if problem is not None:
                 raise ResourceFailed(problem)
             operation.checkpoint.estimated = True
@@ -427,15 +427,16 @@ def _search_plan(
 
 def instance_not_found_reason(spec: ResourceSpec) -> str:
     return (
-        f"Amazon Connect instance {spec.instance_id} was not found in {spec.region} (SearchContacts answered "
+        f"Amazon Connect instance {spec.instance_id} was not found in {spec.region} (Connect answered "
         "ResourceNotFoundException): check instance_id or instance_arn and its Region; nothing was written"
     )[:256]
 
 
-def _probe_instance(connect: ConnectContacts, checkpoint: Checkpoint) -> None:
-    """One SearchContacts call before any write; only ResourceNotFoundException is decisive (raises InstanceNotFound)."""
+def _probe_instance(connect: ConnectContacts) -> None:
+    """One DescribeInstanceAttribute call before any write; only ResourceNotFoundException is decisive (raises
+    InstanceNotFound): anything else (AccessDenied, say) is logged and the operation goes on."""
     try:
-        connect.probe_instance(operation_time(checkpoint))
+        connect.probe_instance()
     except (ConnectCallFailed, OutOfTime) as error:
         logger.warning("instance probe inconclusive (%s); going on", error)
 

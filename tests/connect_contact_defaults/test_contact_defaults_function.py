@@ -37,8 +37,8 @@ def contacts_arn_of_stack_instance(instance_id: str, suffix: str = "/contact/*")
 
 
 def probe_statement(instance_arn: Any) -> dict[str, Any]:
-    """connect:SearchContacts on the instance: the handler's instance probe before any write."""
-    return {"Action": "connect:SearchContacts", "Effect": "Allow", "Resource": instance_arn}
+    """connect:DescribeInstanceAttribute on the instance: the handler's instance probe before any write."""
+    return {"Action": "connect:DescribeInstanceAttribute", "Effect": "Allow", "Resource": instance_arn}
 
 
 STACK_INSTANCE_PROBE = probe_statement(contacts_arn_of_stack_instance(INSTANCE_ID, suffix=""))

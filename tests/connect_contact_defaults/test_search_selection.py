@@ -157,19 +157,22 @@ def test_a_single_string_is_not_a_list_of_channels():
 
 
 @pytest.mark.parametrize("selection", ["ids", "search"])
-def test_every_contact_defaults_may_probe_its_instance_with_search_contacts(stack, selection):
-    """The handler's one SearchContacts call before any write (the instance probe) is granted on the instance
-    ARN to every resource, in its own policy; the search's dependent action only to a search."""
+def test_search_contacts_only_for_a_search_and_the_instance_probe_only_for_ids(stack, selection):
+    """A search is granted connect:SearchContacts on the instance (its first call also tells a missing instance);
+    IDs and files the one DescribeInstanceAttribute call of the instance probe. Neither gets the other's action,
+    and a search gets no contact action beyond what its declaration needs (attributes only: no DescribeContact)."""
     contacts = {
         "ids": ContactSelection.of_ids(["c1"]),
         "search": ContactSelection.search(initiated_within=cdk.Duration.days(1)),
     }[selection]
     ContactDefaults(stack, "Defaults", instance_arn=OTHER_INSTANCE_ARN, contacts=contacts, attributes={"a": "b"})
     _, statements = resource_policy(stack)
-    probe = {"Action": "connect:SearchContacts", "Effect": "Allow", "Resource": OTHER_INSTANCE_ARN}
-    dependent = {"Action": "connect:DescribeContact", "Effect": "Allow", "Resource": f"{OTHER_INSTANCE_ARN}/contact/*"}
-    assert probe in statements
-    assert (dependent in statements) == (selection == "search")
+    search = {"Action": "connect:SearchContacts", "Effect": "Allow", "Resource": OTHER_INSTANCE_ARN}
+    probe = {"Action": "connect:DescribeInstanceAttribute", "Effect": "Allow", "Resource": OTHER_INSTANCE_ARN}
+    assert (search in statements) == (selection == "search")
+    assert (probe in statements) == (selection == "ids")
+    actions = json.dumps([statement["Action"] for statement in statements])
+    assert "connect:DescribeContact" not in actions and 'connect:UpdateContact"' not in actions
 
 
 def resource_policy(stack: cdk.Stack, construct_id: str = "Defaults") -> tuple[str, list[dict[str, Any]]]:
@@ -183,16 +186,12 @@ def resource_policy(stack: cdk.Stack, construct_id: str = "Defaults") -> tuple[s
     return policy_id, statements
 
 
-def test_search_contacts_on_the_instance_and_its_dependent_action_in_the_resources_own_policy(stack):
+def test_search_contacts_on_the_instance_in_the_resources_own_policy(stack):
     add_search(stack, initiated_within=cdk.Duration.days(7))
     policy_id, statements = resource_policy(stack)
     resolved = [(statement["Action"], json.dumps(stack.resolve(statement["Resource"]))) for statement in statements]
     assert any(
         action == "connect:SearchContacts" and resource.endswith(f':instance/{INSTANCE_ID}"]]}}')
-        for action, resource in resolved
-    ), resolved
-    assert any(
-        action == "connect:DescribeContact" and resource.endswith(f':instance/{INSTANCE_ID}/contact/*"]]}}')
         for action, resource in resolved
     ), resolved
     (resource,) = Template.from_stack(stack).find_resources("Custom::ConnectContactDefaults").values()
@@ -209,11 +208,6 @@ def test_an_instance_arn_is_granted_as_given(stack):
     )
     _, statements = resource_policy(stack)
     assert {"Action": "connect:SearchContacts", "Effect": "Allow", "Resource": OTHER_INSTANCE_ARN} in statements
-    assert {
-        "Action": "connect:DescribeContact",
-        "Effect": "Allow",
-        "Resource": f"{OTHER_INSTANCE_ARN}/contact/*",
-    } in statements
 
 
 def nag_findings(app: cdk.App) -> dict[str, list[str]]:

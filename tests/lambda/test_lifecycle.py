@@ -63,8 +63,10 @@ def test_calls_per_contact_on_create_repeat_and_delete(lambda_runner, emulator, 
     seed(emulator, e1=("EMAIL", {}), e2=("EMAIL", {"a": "theirs"}))
     props = resource_properties(INSTANCE, ["e1", "e2"], {"a": "1"}, expiry_minutes=30, removal_policy="DESTROY")
     created = lambda_runner.send(lambda_runner.event("Create", props))
-    assert calls_by_operation(emulator) == Counter(  # SearchContacts: the instance probe, once per Create or Update
-        {"SearchContacts": 1, "DescribeContact": 2, **get, "UpdateContactAttributes": 1, "UpdateContact": 2}
+    assert calls_by_operation(
+        emulator
+    ) == Counter(  # DescribeInstanceAttribute: the instance probe, once per Create or Update
+        {"DescribeInstanceAttribute": 1, "DescribeContact": 2, **get, "UpdateContactAttributes": 1, "UpdateContact": 2}
     )
     assert emulator.attributes(INSTANCE, "e2") == {"a": "theirs"}  # FILL_MISSING read the real attributes
     mark = len(emulator.requests)
@@ -74,7 +76,7 @@ def test_calls_per_contact_on_create_repeat_and_delete(lambda_runner, emulator, 
     assert repeat.status == "SUCCESS"
     assert repeat.physical_id == created.physical_id
     assert repeat.data["Updated"] == "0" and repeat.data["Unchanged"] == "2"
-    assert calls_by_operation(emulator, mark) == Counter({"SearchContacts": 1, "DescribeContact": 2, **get})
+    assert calls_by_operation(emulator, mark) == Counter({"DescribeInstanceAttribute": 1, "DescribeContact": 2, **get})
     mark = len(emulator.requests)
     deleted = lambda_runner.send(lambda_runner.event("Delete", props, physical_id=created.physical_id))
     assert deleted.status == "SUCCESS"

@@ -91,8 +91,8 @@ def test_budget_holds_in_every_one_second_window_and_429s_are_absorbed(lambda_ru
     by_api: dict[str, list[float]] = {}
     for record in emulator.requests:
         by_api.setdefault(record.operation, []).append(record.time)
-    assert set(by_api) == {"SearchContacts", "DescribeContact", "UpdateContactAttributes", "UpdateContact"}
-    assert len(by_api["SearchContacts"]) == 1  # the instance probe
+    assert set(by_api) == {"DescribeInstanceAttribute", "DescribeContact", "UpdateContactAttributes", "UpdateContact"}
+    assert len(by_api["DescribeInstanceAttribute"]) == 1  # the instance probe
     for times in by_api.values():  # the budget is per API, retries included
         times.sort()
         busiest = max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))

@@ -272,11 +272,11 @@ def test_the_search_result_saves_describe_contact_calls(lambda_runner, fast_sear
     # the search results now carry connect:ContactExpiry: nothing to read
     assert calls(fast_search, mark) == Counter({"SearchContacts": 1})
 
-    # the same contacts as an ID list: one DescribeContact each, every time
+    # the same contacts as an ID list: one DescribeContact each, every time (and the instance probe)
     listed = resource_properties(INSTANCE, ids, {}, expiry_minutes=60)
     mark = len(fast_search.requests)
     lambda_runner.send(lambda_runner.event("Create", listed, logical_id="Listed"))
-    assert calls(fast_search, mark) == Counter({"SearchContacts": 1, "DescribeContact": 4})
+    assert calls(fast_search, mark) == Counter({"DescribeInstanceAttribute": 1, "DescribeContact": 4})
 
     # with attributes too, a contact is read once either way (DescribeContact carries its attributes)
     both = search_properties(WINDOW, {"a": "1"}, expiry_minutes=60)
@@ -300,7 +300,8 @@ def test_a_missing_instance_or_another_region_fails_before_any_write_naming_both
         instance, region = properties["InstanceId"], properties["Region"]
         assert result.response["Reason"].startswith(f"Amazon Connect instance {instance} was not found in {region}")
         assert "nothing was written" in result.response["Reason"]
-    assert {r.operation for r in emulator.requests} == {"SearchContacts"}
+    # IDs: the one DescribeInstanceAttribute of the instance probe; a search: its own first SearchContacts call
+    assert [r.operation for r in emulator.requests] == ["DescribeInstanceAttribute"] * 2 + ["SearchContacts"]
     assert emulator.attributes(INSTANCE, "c1") == {}
 
     # the right Region: the instance answers, and a contact it does not hold is missing, not a failure
@@ -309,3 +310,15 @@ def test_a_missing_instance_or_another_region_fails_before_any_write_naming_both
     )
     assert found.status == "SUCCESS", found.response
     assert found.data["Updated"] == "1" and found.data["Missing"] == "1"
+
+
+def test_an_instance_probe_that_is_denied_is_inconclusive_and_the_operation_goes_on(lambda_runner, emulator):
+    """Only ResourceNotFoundException is decisive: a missing grant (AccessDenied) is logged, not a failure."""
+    emulator.add_instance(INSTANCE)
+    emulator.add_contacts(INSTANCE, [SeedContact("c1", channel="TASK", initiation_timestamp=T0)])
+    emulator.denied_operations.add("DescribeInstanceAttribute")
+    result = lambda_runner.send(lambda_runner.event("Create", resource_properties(INSTANCE, ["c1"], {"a": "1"})))
+    assert result.status == "SUCCESS", result.response
+    assert result.data["Updated"] == "1"
+    assert emulator.attributes(INSTANCE, "c1") == {"a": "1"}
+    assert "instance probe inconclusive" in result.logs

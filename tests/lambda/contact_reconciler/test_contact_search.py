@@ -169,9 +169,9 @@ def test_an_unknown_instance_is_instance_not_found(emulator):
     with pytest.raises(InstanceNotFound):
         plan(spec(WINDOW)).totals(connect(emulator, "no-such-instance"))
     with pytest.raises(InstanceNotFound):
-        connect(emulator, "no-such-instance").probe_instance(NOW)
+        connect(emulator, "no-such-instance").probe_instance()
     emulator.add_instance(INSTANCE)
-    connect(emulator).probe_instance(NOW)
+    connect(emulator).probe_instance()
 
 
 def test_removal_policy_is_read_from_the_new_spec():

@@ -23,6 +23,9 @@ DEFAULT_REGION = "us-east-1"
 """Used in ARNs when a request carries no SigV4 signature."""
 
 
+_ENABLED_INSTANCE_ATTRIBUTES = frozenset({"INBOUND_CALLS", "OUTBOUND_CALLS"})
+
+
 def _copy_json(value: Any) -> Any:
     """A deep copy of JSON-like data (dicts, lists, scalars), cheaper than copy.deepcopy."""
     if isinstance(value, dict):
@@ -176,6 +179,13 @@ class ContactStore:
         if contact is None:
             raise not_found(f"Contact {contact_id} not found in instance {instance_id}")
         return contact
+
+    def describe_instance_attribute(self, instance_id: str, attribute_type: str, region: str | None) -> dict[str, Any]:
+        """An instance attribute: calls are enabled, every other feature is off (a new instance's settings)."""
+        with self._lock:
+            self._contacts_of(instance_id, region)
+        value = "true" if attribute_type in _ENABLED_INSTANCE_ATTRIBUTES else "false"
+        return {"Attribute": {"AttributeType": attribute_type, "Value": value}}
 
     def describe_contact(self, instance_id: str, contact_id: str, region: str | None) -> dict[str, Any]:
         with self._lock:

@@ -65,6 +65,7 @@ class ConnectEmulator:
             "UpdateContactAttributes": self._update_contact_attributes,
             "UpdateContact": self._update_contact,
             "SearchContacts": self._search_contacts,
+            "DescribeInstanceAttribute": self._describe_instance_attribute,
         }
         self._routes = RouteTable(service_model())
         self._quotas = Quotas(self._operations, rate, burst, clock)
@@ -240,6 +241,9 @@ class ConnectEmulator:
     def _update_contact(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
         self._store.update_contact(params["InstanceId"], params["ContactId"], params, region)
         return {}
+
+    def _describe_instance_attribute(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+        return self._store.describe_instance_attribute(params["InstanceId"], params["AttributeType"], region)
 
     def _search_contacts(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
         return search_contacts(self._store, self._tokens, params, region)
