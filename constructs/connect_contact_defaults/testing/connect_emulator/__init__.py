@@ -1,5 +1,6 @@
 """A small local Amazon Connect emulator for contacts (DescribeContact, GetContactAttributes,
-UpdateContactAttributes, UpdateContact, SearchContacts, DescribeInstanceAttribute), with Connect's quotas, fault injection and a request log.
+UpdateContactAttributes, UpdateContact, SearchContacts) and DescribeInstanceAttribute, with Connect's
+quotas, fault injection and a request log.
 
 Point boto3 at it with ``endpoint_url=emulator.endpoint_url`` or ``AWS_ENDPOINT_URL_CONNECT``.
 """
