@@ -44,9 +44,12 @@ class ReadOnlyConnectClient:
         raise WriteRefused(f"the plan makes read calls only ({', '.join(sorted(READ_OPERATIONS))}), not {name}")
 
 
-def read_only_contacts(client: Any, instance_id: str, rate: float, seconds: float) -> ConnectContacts:
-    """The handler's Connect client (each API paced at `rate`, retries until `seconds` have passed), reads only."""
-    return ConnectContacts(ReadOnlyConnectClient(client), instance_id, ApiPacers(rate), Deadline(seconds))
+def read_only_contacts(
+    client: Any, instance_id: str, rate: float, seconds: float, rates: dict[str, float] | None = None
+) -> ConnectContacts:
+    """The handler's Connect client (each API paced at `rate`, or lower where `rates` says so, retries until
+    `seconds` have passed), reads only."""
+    return ConnectContacts(ReadOnlyConnectClient(client), instance_id, ApiPacers(rate, rates), Deadline(seconds))
 
 
 class LiveValues:

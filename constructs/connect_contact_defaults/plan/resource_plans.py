@@ -5,14 +5,16 @@ The operation follows CloudFormation and the handler (contact_reconciler.lifecyc
 the assembly is a Create; one only in the deployed template a Delete; one whose properties changed an
 Update, or a replacement when its instance or Region changed (the new one is created, then the old one
 deleted); unchanged properties mean CloudFormation does not call the handler at all. The contacts each
-operation touches come from lifecycle's own works_for_create/update/delete, and each contact is
-planned by planned_changes (the handler's read+plan step) over a read-only Connect client.
+operation touches come from lifecycle's own works_for_create/update/delete (a search's from
+contact_search.SearchPlan, run read-only), and each contact is planned by planned_changes (the handler's
+read+plan step) over a read-only Connect client.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -25,14 +27,19 @@ from tqdm import tqdm
 
 from connect_contact_rules import (
     RATE_HEADROOM,
+    SEARCH_CONTACTS_RATE,
     Prop,
     RuleViolation,
     ValueRemovalPolicy,
     contacts_within,
 )
+from contact_reconciler.checkpoint import Checkpoint
+from contact_reconciler.connect_contacts import ConnectCallFailed, InstanceNotFound
 from contact_reconciler.contact_plan import ContactWork, needs_calls
+from contact_reconciler.contact_search import SearchPlan, operation_time
 from contact_reconciler.contact_source import ContactFileUnavailable
 from contact_reconciler.contact_works import Selections, works_for_create, works_for_delete, works_for_update
+from contact_reconciler.lifecycle import instance_not_found_reason
 from contact_reconciler.reconcile import Outcome, ReconcileReport, worker_count
 from contact_reconciler.resource_spec import ResourceSpec, parse_resource_spec
 from contact_reconciler.response_summary import failure_reason
@@ -47,8 +54,6 @@ from .template_values import StackEnvironment, Unresolvable, resolve, string_pro
 FIRST_CONTACTS = 10
 """Contact IDs listed per resource (the first to be written, in the handler's order)."""
 SERVICE_TOKEN = "ServiceToken"
-SEARCH_SELECTION = "ContactSearch"
-"""The property of a ContactSelection.search selection: its contacts are known only when SearchContacts runs."""
 
 
 class Action(StrEnum):
@@ -67,6 +72,9 @@ class Phase:
     """Create, Update, Delete, or Redeploy (drift: an Update whose old and new properties are the same)."""
     spec: ResourceSpec
     works: Callable[[Selections], Iterator[ContactWork]]
+    previous: ResourceSpec | None = None
+    """The deployed declaration an Update (or Redeploy) reconciles from: a search's contacts that leave it."""
+    deleting: bool = False
 
 
 @dataclass
@@ -117,11 +125,6 @@ def coarse_action(new: ContactDefaultsResource | None, old: ContactDefaultsResou
 
 def _resolved_spec(resource: ContactDefaultsResource, environment: StackEnvironment) -> ResourceSpec:
     """The properties as the handler receives them (intrinsics resolved, scalars as strings), parsed."""
-    if SEARCH_SELECTION in resource.properties:
-        raise Unresolvable(
-            f"unknown (search selection): {resource.path} selects its contacts with SearchContacts when it runs; "
-            "the plan does not run the search"
-        )
     properties = {key: value for key, value in resource.properties.items() if key != SERVICE_TOKEN}
     return parse_resource_spec(string_properties(resolve(properties, environment)), environment.region)
 
@@ -150,7 +153,11 @@ def plan_phases(
         if old_spec is None or old_spec.removal_policy is ValueRemovalPolicy.RETAIN:
             return Action.DELETE, [], None  # the handler makes no Connect call
         spec = old_spec
-        return Action.DELETE, [Phase("Delete", spec, lambda selections: works_for_delete(spec, selections))], None
+        return (
+            Action.DELETE,
+            [Phase("Delete", spec, lambda selections: works_for_delete(spec, selections), deleting=True)],
+            None,
+        )
     try:
         new_spec = _resolved_spec(new, new_environment)
     except RuleViolation as violation:
@@ -163,19 +170,25 @@ def plan_phases(
         return Action.UPDATE, [create], None
     if (old_spec.instance_id, old_spec.region) == (new_spec.instance_id, new_spec.region):
         previous = old_spec
-        update = Phase("Update", new_spec, lambda selections: works_for_update(previous, new_spec, selections))
+        update = Phase(
+            "Update", new_spec, lambda selections: works_for_update(previous, new_spec, selections), previous
+        )
         return Action.UPDATE, [update], None
     phases = [create]
     if old_spec.removal_policy is ValueRemovalPolicy.DESTROY:
         gone = old_spec
-        phases.append(Phase("Delete", gone, lambda selections: works_for_delete(gone, selections)))
+        phases.append(Phase("Delete", gone, lambda selections: works_for_delete(gone, selections), deleting=True))
     return Action.REPLACE, phases, None
 
 
 def drift_phases(deployed: ContactDefaultsResource, environment: StackEnvironment) -> list[Phase]:
     """A redeploy of the deployed declaration: an Update whose old and new properties are the same."""
     spec = _resolved_spec(deployed, environment)
-    return [Phase("Redeploy", spec, lambda selections: works_for_update(spec, spec, selections))]
+    return [Phase("Redeploy", spec, lambda selections: works_for_update(spec, spec, selections), spec)]
+
+
+class SearchRefused(Exception):
+    """The handler would stop a search operation before any write: the Reason it would answer."""
 
 
 def _aws_action(operation: str) -> str:
@@ -209,9 +222,11 @@ class ContactPlanner:
         region = self._stack_region
         return Selections(lambda: AssemblyFirstS3(self._file_assets, lambda: self._clients.s3(region)))
 
-    def _works(self, phase: Phase, selections: Selections) -> list[ContactWork]:
+    def _works(self, phase: Phase, selections: Selections, rate: float) -> list[ContactWork]:
         spec = phase.spec
         try:
+            if SearchPlan.involves_search(spec, phase.previous):
+                return self._search_works(phase, selections, rate)
             return [work for work in phase.works(selections) if needs_calls(work, spec.removal_policy)]
         except ContactFileUnavailable as error:
             raise Unresolvable(
@@ -224,16 +239,58 @@ class ContactPlanner:
             file = spec.contact_file.source if spec.contact_file else "the contact file"
             raise aws_call_failed("s3:GetObject", file, error) from None
 
+    def _search_works(self, phase: Phase, selections: Selections, rate: float) -> list[ContactWork]:
+        """The handler's search side (contact_search.SearchPlan) run read-only: its checks before any write, then
+        the contacts it would list, now (a relative window ends when the plan runs)."""
+        spec = phase.spec
+        started = Checkpoint(started_at=time.time())
+        search = SearchPlan(
+            spec,
+            phase.previous,
+            deleting=phase.deleting,
+            now=operation_time(started),
+            ids=selections.ids,
+            old_ids=selections.old_ids,
+        )
+        seconds = spec.service_timeout_seconds
+        client = self._clients.connect(spec.region, 1)
+        connect = read_only_contacts(client, spec.instance_id, rate, seconds, {"search_contacts": SEARCH_CONTACTS_RATE})
+        try:
+            problem = search.problem(search.totals(connect))
+            if problem is not None:
+                raise SearchRefused(problem)
+            operation = search.operation(connect, started)
+            works = list(operation.works())
+        except InstanceNotFound:
+            raise SearchRefused(instance_not_found_reason(spec)) from None
+        except ConnectCallFailed as error:
+            if any(code in str(error) for code in ACCESS_DENIED_CODES):
+                raise access_denied("connect:SearchContacts", f"instance {spec.instance_id} ({spec.region})") from None
+            raise PlanError(f"the search of instance {spec.instance_id} ({spec.region}): {error}") from None
+        if operation.interrupted:
+            raise PlanError(
+                f"Connect kept throttling (HTTP 429) or failing SearchContacts on instance {spec.instance_id} for "
+                f"{seconds} s; retry later"
+            )
+        return works
+
     def _plan_phase(self, plan: ResourcePlan, phase: Phase) -> None:
         spec = phase.spec
         selections = self._selections()
-        works = self._works(phase, selections)
+        rate = self._rate or spec.max_requests_per_second
+        try:
+            works = self._works(phase, selections, rate)
+        except SearchRefused as refused:  # the handler stops before any write (a Delete leaves the values)
+            if phase.event == "Delete":
+                plan.notes.append(f"{refused}: the handler's Delete leaves the values in place")
+            else:
+                plan.fails = str(refused)
+            return
         if selections.old_selection_unavailable:
             plan.unknown = (
                 "the deployed contact file cannot be read: planned as the handler does then (contacts only "
                 "it held are left as they are, the others are taken to hold the deployed declaration)"
             )
-        rate = self._rate or spec.max_requests_per_second
         plan.targets.append(
             f"{phase.event}: instance {spec.instance_id} ({spec.region}), {len(works)} contacts to read "
             f"at {rate:g} requests/s"

@@ -1,9 +1,12 @@
 """connect-contact-defaults plan|drift against the Connect emulator, with the deployed template from a file
 (--deployed-template) or from CloudFormation (moto's server mode): the scenarios of the issue."""
 
+import dataclasses
 import json
 import shutil
 import time
+from collections import Counter
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -21,6 +24,7 @@ from plan_testing import (
 )
 
 from connect_contact_defaults.testing.connect_emulator import SeedContact
+from connect_contact_rules import SearchQuery
 
 
 def test_new_stack_is_all_creates(run_command, emulator, assembly):
@@ -313,27 +317,63 @@ def test_errors_no_assembly_no_stack_no_credentials(run_command, emulator, assem
     assert emulator.requests == []
 
 
-def test_search_selection_is_reported_unknown_with_the_reason(run_command, emulator, assembly, tmp_path):
-    seed_v1(emulator)
+def deployed_search(assembly, tmp_path, query: SearchQuery) -> str:
+    """V1 as deployed with a search selection instead of its contact IDs."""
     deployed = template(assembly, "V1")
     for resource in deployed["Resources"].values():
         if resource["Type"] == "Custom::ConnectContactDefaults":
             del resource["Properties"]["ContactIds"]
-            resource["Properties"]["ContactSearch"] = {"Channels": ["EMAIL"], "LookbackDays": "7"}
-    path = write_template(tmp_path, deployed)
-    for mode, stack in (("plan", "V2"), ("drift", "V1")):
-        run = run_command(mode, "--assembly", assembly, "--stack", stack, "--deployed-template", path, "--json")
-        assert run.exit_code == 2, run.stderr
-        resource = run.resource()
-        assert resource["unknown"].startswith("unknown (search selection): V1/Defaults selects its contacts")
-        assert resource["contacts"] == contacts()
-    assert (
-        run_command("plan", "--assembly", assembly, "--stack", "V2", "--deployed-template", path).stdout.count(
-            "UNKNOWN: unknown (search selection)"
-        )
-        == 1
-    )
-    assert emulator.requests == []
+            resource["Properties"]["ContactSearch"] = query.to_properties()
+    return str(write_template(tmp_path, deployed))
+
+
+LAST_WEEK_EMAIL_AND_TASK = SearchQuery(
+    within=timedelta(days=7), after=None, before=None, channels=("EMAIL", "TASK"), max_contacts=10
+)
+
+
+def test_drift_of_a_search_runs_the_search_read_only(run_command, emulator, assembly, tmp_path):
+    """The search runs now (SearchContacts at its own pace), and only the contacts it returns are planned."""
+    month_ago = time.time() - 30 * 86_400
+    seed_v1(emulator, **{"c-old": SeedContact("c-old", channel="EMAIL", initiation_timestamp=month_ago)})
+    path = deployed_search(assembly, tmp_path, LAST_WEEK_EMAIL_AND_TASK)
+    run = run_command("drift", "--assembly", assembly, "--stack", "V1", "--deployed-template", path, "--json")
+    assert run.exit_code == 2, run.stderr
+    resource = run.resource()
+    # c-01, c-02, c-04 (EMAIL/TASK this week) and c-06; not c-03 (VOICE) nor c-old (a month ago)
+    assert resource["contacts"] == contacts(write=3, unchanged=1)
+    assert sorted(resource["firstContacts"]) == ["c-01", "c-02", "c-06"]
+    assert resource["keys"] == {"set": {"greeting": 2, "tier": 3}, "clear": {}}
+    assert "unknown" not in resource and "fails" not in resource
+    operations = Counter(record.operation for record in emulator.requests)
+    assert operations["SearchContacts"] == 1  # one page: its TotalCount is checked before the contacts are planned
+    assert not any(record.is_write for record in emulator.requests)
+
+
+def test_a_search_over_max_contacts_would_fail_with_the_handlers_reason(run_command, emulator, assembly, tmp_path):
+    seed_v1(emulator)
+    narrow = dataclasses.replace(LAST_WEEK_EMAIL_AND_TASK, channels=(), max_contacts=3)
+    path = deployed_search(assembly, tmp_path, narrow)
+    run = run_command("drift", "--assembly", assembly, "--stack", "V1", "--deployed-template", path, "--json")
+    assert run.exit_code == 2, run.stderr
+    resource = run.resource()
+    assert resource["fails"].startswith("the search selects 5 contacts, more than max_contacts=3")
+    assert resource["contacts"] == contacts()
+    assert [record.operation for record in emulator.requests] == ["SearchContacts"]
+
+
+def test_an_update_from_a_search_to_ids_plans_the_contacts_that_leave_it(run_command, emulator, assembly, tmp_path):
+    """V1's IDs replace a deployed search under DESTROY: c-06 (TASK, matched by the search, not listed) leaves."""
+    seed_v1(emulator, **{"c-06": SeedContact("c-06", channel="TASK", attributes={"greeting": "hello"})})
+    path = deployed_search(assembly, tmp_path, LAST_WEEK_EMAIL_AND_TASK)
+    run = run_command("plan", "--assembly", assembly, "--stack", "V1", "--deployed-template", path, "--json")
+    assert run.exit_code == 2, run.stderr
+    resource = run.resource()
+    assert resource["action"] == "update"
+    assert resource["keys"]["clear"] == {"greeting": 1}  # the value the search's declaration set on c-06
+    assert "c-06" in resource["firstContacts"]
+    assert "SearchContacts" in {record.operation for record in emulator.requests}
+    assert not any(record.is_write for record in emulator.requests)
 
 
 @pytest.mark.parametrize(("account", "exit_code"), [("111122223333", 1), (ACCOUNT, 2)])
