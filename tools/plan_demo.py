@@ -3,7 +3,9 @@
 1. Synthesizes app.py twice (as tools/demo.py does: the second declaration drops one contact, adds one).
 2. Seeds the local Connect emulator, then for each deployment: prints the plan (the real command, in a
    subprocess, with the deployed template given as a file), deploys the same change with the synthesized
-   handler (LambdaRunner) and prints the Data it returned, so the two can be compared.
+   handler (LambdaRunner) and prints the Data each resource returned, so the two can be compared. The
+   first deployment creates both resources of the example app (the listed contacts and the search of the
+   last 7 days: the plan runs that search read-only); the second updates the listed one only.
 3. Prints `drift` right after the deployment (nothing drifted), then after a contact was edited by hand.
 No AWS account is used: the command's SDK points at the emulator only.
 """
@@ -68,8 +70,10 @@ def main() -> None:
         work_dir = Path(work)
         first, second = work_dir / "cdk.out.create", work_dir / "cdk.out.update"
         print("synthesizing app.py twice (the second declaration drops one contact and adds one) ...")
-        logical_id, create_props = custom_resource(synth(first, CREATE_CONTACTS))
-        _, update_props = custom_resource(synth(second, UPDATE_CONTACTS))
+        synth(first, CREATE_CONTACTS)
+        logical_id, create_props = custom_resource(first, "GreetingDefaults")
+        search_id, search_props = custom_resource(first, "RecentEmailAndTaskDefaults")
+        _, update_props = custom_resource(synth(second, UPDATE_CONTACTS), "GreetingDefaults")
         (work_dir / "nothing-deployed.json").write_text('{"Resources": {}}')
         certificates = make_certificates(work_dir)
         responses = ResponseServer(certificates)
@@ -83,6 +87,7 @@ def main() -> None:
                     emulator, work_dir, "plan", "--assembly", first.name, "--deployed-template", "nothing-deployed.json"
                 )
                 physical_id = deploy(runner, runner.event("Create", create_props, logical_id=logical_id), "Create")
+                deploy(runner, runner.event("Create", search_props, logical_id=search_id), "Create (search)")
 
                 deployed = f"{first.name}/{STACK}.template.json"
                 command(emulator, work_dir, "plan", "--assembly", second.name, "--deployed-template", deployed)
