@@ -172,6 +172,8 @@ def plan_contact(
     :raises ContactNotFound: the contact does not exist.
     """
     contact_id = work.contact_id
+    if _only_clears_what_others_declare(work, kept):
+        return ContactChange(contact_id, {}, ExpiryAction.KEEP, None, "")
     known = work.known_channel_and_expiry()  # a search result may already tell (no DescribeContact)
     description = None
     if work.expiry_minutes is not None:
@@ -196,6 +198,16 @@ def plan_contact(
     if changes and (size := size_after(live, changes)) > CONTACT_ATTRIBUTES_MAX_BYTES:
         failure = f"attributes would take {size} UTF-8 bytes, over the limit of {CONTACT_ATTRIBUTES_MAX_BYTES}"
     return ContactChange(contact_id, changes, expiry, work.expiry_minutes, failure)
+
+
+def _only_clears_what_others_declare(work: ContactWork, kept: KeptValues) -> bool:
+    """Whether the work would at most clear values that other resources declare for the contact (a Delete, or a
+    contact that left the selection, after a rename or a move between shards): nothing can change, so the
+    contact is not read (it counts as unchanged, even where it no longer exists)."""
+    if kept is None or work.desired or work.expiry_minutes is not None or not work.last_applied:
+        return False
+    others = kept(work.contact_id)
+    return all(value in others.get(key, ()) for key, value in work.last_applied.items())
 
 
 def apply_change(change: ContactChange, connect: ConnectContacts) -> None:

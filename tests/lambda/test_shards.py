@@ -120,10 +120,13 @@ def test_shards_each_fit_and_run_in_order_update_with_another_count_and_delete(
             "Update", props, old_properties=old[logical_id], physical_id=created[logical_id], logical_id=logical_id
         )
         assert lambda_runner.send(event, timeout_seconds=25).status == "SUCCESS"
+    deletes = len(emulator.requests)
     for logical_id, props in reversed(shards_at_10[len(shards_at_40) :]):  # dependents first
         event = lambda_runner.event("Delete", props, physical_id=created[logical_id], logical_id=logical_id)
         assert lambda_runner.send(event, timeout_seconds=25).status == "SUCCESS"
     assert shard_writes(emulator, mark) == Counter()  # nothing still declared was cleared (nor written)
+    # every contact of a removed shard is declared by a remaining one with the same value: not even read
+    assert emulator.requests[deletes:] == []
     assert all(emulator.attributes(INSTANCE, c) == {"a": "1"} for c in IDS)
 
     # the stack goes: every shard's Delete, dependents first, clears its contacts
