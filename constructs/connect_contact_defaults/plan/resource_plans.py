@@ -264,7 +264,7 @@ class ContactPlanner:
         except InstanceNotFound:
             raise SearchRefused(instance_not_found_reason(spec)) from None
         except ConnectCallFailed as error:
-            if any(code in str(error) for code in ACCESS_DENIED_CODES):
+            if error.code in ACCESS_DENIED_CODES:
                 raise access_denied("connect:SearchContacts", f"instance {spec.instance_id} ({spec.region})") from None
             raise PlanError(f"the search of instance {spec.instance_id} ({spec.region}): {error}") from None
         if operation.interrupted:

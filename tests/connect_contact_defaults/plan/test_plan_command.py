@@ -362,6 +362,16 @@ def test_a_search_over_max_contacts_would_fail_with_the_handlers_reason(run_comm
     assert [record.operation for record in emulator.requests] == ["SearchContacts"]
 
 
+def test_a_denied_search_names_the_missing_action(run_command, emulator, assembly, tmp_path):
+    seed_v1(emulator)
+    emulator.denied_operations.add("SearchContacts")
+    path = deployed_search(assembly, tmp_path, LAST_WEEK_EMAIL_AND_TASK)
+    run = run_command("drift", "--assembly", assembly, "--stack", "V1", "--deployed-template", path)
+    assert run.exit_code == 1
+    assert "AccessDenied" in run.stderr and "connect:SearchContacts" in run.stderr
+    assert INSTANCE_ID in run.stderr
+
+
 def test_an_update_from_a_search_to_ids_plans_the_contacts_that_leave_it(run_command, emulator, assembly, tmp_path):
     """V1's IDs replace a deployed search under DESTROY: c-06 (TASK, matched by the search, not listed) leaves."""
     seed_v1(emulator, **{"c-06": SeedContact("c-06", channel="TASK", attributes={"greeting": "hello"})})
