@@ -3,7 +3,6 @@ taken from README.md, written to a temporary directory and run with pytest there
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,16 +18,13 @@ def readme_example() -> str:
     return example
 
 
-def test_the_readme_testing_example_passes_as_written(tmp_path):
+def test_the_readme_testing_example_passes_as_written(tmp_path, project_shell_env):
     (tmp_path / "test_contact_defaults_stack.py").write_text(readme_example())
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     # A consumer's shell: the CDK CLI on PATH; the package imported as installed (make deps: editable).
-    env["PATH"] = os.pathsep.join([str(ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent), env["PATH"]])
-    env.update(CDK_DISABLE_VERSION_CHECK="true", CDK_DISABLE_CLI_TELEMETRY="true")
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
         cwd=tmp_path,
-        env=env,
+        env=project_shell_env,
         capture_output=True,
         text=True,
         timeout=600,
