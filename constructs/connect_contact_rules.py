@@ -379,8 +379,8 @@ def iter_contact_file(lines: Iterable[str], file_format: ContactFileFormat, sour
         yield contact_id
 
 
-def check_contact_file(lines: Iterable[str], file_format: ContactFileFormat, source: str) -> int:
-    """Checks a whole contact file (as the construct does at synth time) and returns its number of contacts.
+def check_contact_file(lines: Iterable[str], file_format: ContactFileFormat, source: str) -> list[str]:
+    """Checks a whole contact file (as the construct does at synth time) and returns its contact IDs in order.
 
     Errors name the line: a bad ID length, a duplicate (with the line it repeats), or an empty file.
     """
@@ -396,7 +396,7 @@ def check_contact_file(lines: Iterable[str], file_format: ContactFileFormat, sou
         first_line[contact_id] = line
     if not first_line:
         raise RuleViolation(source, "holds no contact ID; a contact file selects at least one contact")
-    return len(first_line)
+    return list(first_line)
 
 
 class _NumberedLines:

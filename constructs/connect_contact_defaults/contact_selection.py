@@ -19,7 +19,6 @@ from connect_contact_rules import (
     SEARCH_MAX_CONTACTS_DEFAULT,
     SEARCH_QUEUE_IDS_MAX,
     Channel,
-    ContactFileFormat,
     Prop,
     RuleViolation,
     SearchProp,
@@ -35,7 +34,6 @@ from connect_contact_rules import (
     check_search_values,
     check_search_window,
     contact_file_format,
-    iter_contact_file,
 )
 
 from .instance_reference import InstanceReference
@@ -209,13 +207,11 @@ class _ContactFile(ContactSelection):
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"ContactSelection.from_file takes the path of a file, not a {type(path).__name__}")
         self._path = os.fspath(path)
-        self._bound_file: tuple[str, ContactFileFormat] | None = None
+        self._contact_ids: list[str] | None = None
+        """The file's IDs, as bind checked them (the file is read once at synth)."""
 
     def known_contact_ids(self) -> list[str] | None:
-        if self._bound_file is None:
-            return None
-        absolute, file_format = self._bound_file
-        return list(iter_contact_file(_file_lines(absolute, self._path), file_format, source=self._path))
+        return None if self._contact_ids is None else list(self._contact_ids)
 
     def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
         path = self._path
@@ -231,7 +227,7 @@ class _ContactFile(ContactSelection):
             )
         file_format = contact_file_format(path)
         try:
-            check_contact_file(_file_lines(absolute, path), file_format, source=path)
+            contact_ids = check_contact_file(_file_lines(absolute, path), file_format, source=path)
         except RuleViolation as violation:
             # The field is the construct's (contacts); the file and line lead the problem.
             raise RuleViolation("contacts", str(violation)) from None
@@ -243,7 +239,7 @@ class _ContactFile(ContactSelection):
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)])
         )
         _grant_instance_probe(policy, instance)
-        self._bound_file = (absolute, file_format)
+        self._contact_ids = contact_ids
         return {
             Prop.CONTACT_FILE: {
                 "Bucket": asset.s3_bucket_name,

@@ -22,7 +22,7 @@ def test_format_follows_the_file_name():
 def test_lines_skip_blanks_and_comments_and_strip_spaces():
     lines = ["# exported 2026-10-01", "", "  c1  ", "c2", "   ", "#c3", "c4\n"]
     assert list(iter_contact_file(lines, LINES, "f")) == ["c1", "c2", "c4"]
-    assert check_contact_file(lines, LINES, "f") == 3
+    assert len(check_contact_file(lines, LINES, "f")) == 3
 
 
 def test_csv_reads_the_contact_id_column_wherever_it_is():

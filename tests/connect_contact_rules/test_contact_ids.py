@@ -33,5 +33,5 @@ def test_file_lines_with_a_separator_are_refused_with_the_line(lines, file_forma
 
 
 def test_surrounding_whitespace_of_a_line_or_cell_is_not_part_of_the_id():
-    assert check_contact_file(["  c1\t", "c2 "], ContactFileFormat.LINES, "f") == 2
-    assert check_contact_file(["ContactId", " c1 "], ContactFileFormat.CSV, "f.csv") == 1
+    assert check_contact_file(["  c1\t", "c2 "], ContactFileFormat.LINES, "f") == ["c1", "c2"]
+    assert check_contact_file(["ContactId", " c1 "], ContactFileFormat.CSV, "f.csv") == ["c1"]
