@@ -47,9 +47,9 @@ from .contact_search import SearchOperation, SearchPlan, operation_time
 from .contact_source import ContactFileUnavailable, S3ClientFactory
 from .contact_works import Selections, works_for_create, works_for_delete, works_for_update
 from .declarations import OtherDeclarations, record_declaration, remove_declaration
-from .reconcile import KeptValues, Superseded, reconcile_contacts, worker_count
+from .reconcile import KeptValues, reconcile_contacts, worker_count
 from .request_pacer import ApiPacers, Deadline, OutOfTime
-from .resource_lease import Claim, ResourceLease, lease_exists
+from .resource_lease import HEARTBEAT_SECONDS, Claim, LeaseLost, ResourceLease, Superseded, lease_exists
 from .resource_spec import ResourceSpec, is_own_physical_id, parse_resource_spec
 from .response_summary import failure_reason, response_data
 
@@ -69,6 +69,8 @@ class StateTable:
 
     client: Any
     name: str
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
+    """How often a holder proves in the table that it is alive (resource_lease)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,19 @@ class Duplicate:
     physical_id: str
 
 
+@dataclass(frozen=True)
+class HeldOperation:
+    """One invocation of an operation that holds its resource's lease: what its Create/Update or Delete runs on."""
+
+    request: LifecycleRequest
+    spec: ResourceSpec
+    physical_id: str
+    time_available: InvocationTime
+    clients: AwsClients
+    lease: ResourceLease
+    checkpoint: Checkpoint | None
+
+
 SUPERSEDED = "superseded by a later operation on this resource, which reconciles what this one wrote"
 
 
@@ -141,10 +156,14 @@ class _Operation:
         make_works: Callable[[], Iterator[ContactWork]],
         time_available: InvocationTime,
         checkpoint: Checkpoint | None,
+        *,
+        started_at: float | None = None,
     ) -> None:
+        """started_at: when the operation's first invocation started, where no checkpoint says it (the lease's
+        record, for Lambda's retry of a first invocation that died)."""
         self.spec = spec
         self.make_works = make_works
-        self.checkpoint = checkpoint or Checkpoint(started_at=time_available.now)
+        self.checkpoint = checkpoint or Checkpoint(started_at=started_at or time_available.now)
         self.is_first_invocation = checkpoint is None
         self.time_available = time_available
         margin = service_timeout_margin_seconds(spec.service_timeout_seconds)
@@ -220,7 +239,7 @@ class _Operation:
             report=self.checkpoint.report,
             progress=self.checkpoint.progress,
             stop_starting=Deadline(seconds - drain),
-            stopped=lambda: lease.superseded,
+            stopped=lambda: lease.superseded or lease.lost,
             kept=kept,
         )
         if self.search is not None and self.search.interrupted:
@@ -264,7 +283,20 @@ class _Operation:
 
 def _lease(state: StateTable, request: LifecycleRequest, checkpoint: Checkpoint | None) -> ResourceLease:
     invocation = checkpoint.invocation if checkpoint is not None else 1
-    return ResourceLease(state.client, state.name, request.logical_id, request.request_id, invocation)
+    return ResourceLease(
+        state.client,
+        state.name,
+        request.logical_id,
+        request.request_id,
+        invocation,
+        heartbeat_seconds=state.heartbeat_seconds,
+    )
+
+
+def _raise_if_lost(lease: ResourceLease) -> None:
+    """A holder that could not keep its heartbeat ends without an answer: Lambda's retry takes over."""
+    if lease.lost:
+        raise LeaseLost("the lease's heartbeat could not be written; ending so that Lambda's retry takes over")
 
 
 def _claim(lease: ResourceLease, checkpoint: Checkpoint | None, time_available: InvocationTime) -> Claim:
@@ -278,7 +310,6 @@ def _claim(lease: ResourceLease, checkpoint: Checkpoint | None, time_available: 
 
 def _wait_for_earlier_chains(operation: _Operation, lease: ResourceLease) -> bool:
     """Whether every earlier chain of this resource has stopped (so this one may call Connect now)."""
-    lease.start_watch()
     return lease.wait_for_others(max(0.0, operation.seconds_left() - 1.0))
 
 
@@ -290,7 +321,8 @@ def create_or_update(
     *,
     checkpoint: Checkpoint | None = None,
 ) -> LifecycleResult | HandOff | Duplicate:
-    """Applies the declaration; raises ResourceFailed (after on_physical_id) if any contact failed."""
+    """Applies the declaration; raises ResourceFailed (after on_physical_id) if any contact failed, and
+    LeaseLost if this invocation must end without an answer so that Lambda's retry takes over."""
     spec = parse_resource_spec(request.properties, request.default_region)
     physical_id = spec.physical_id(request.stack_id, request.logical_id)
     on_physical_id(physical_id)  # a failed Create must still answer with our ID, so its Delete is recognised
@@ -298,42 +330,26 @@ def create_or_update(
     claim = _claim(lease, checkpoint, time_available)
     if claim is Claim.DUPLICATE:
         return Duplicate(physical_id)
-    handed_off = False
-    try:
+    with lease:
         if claim is Claim.SUPERSEDED:
             raise ResourceFailed(SUPERSEDED)
         if checkpoint is None:
             record_declaration(
                 clients.state.client, clients.state.name, request.logical_id, physical_id, request.properties
             )
-        outcome = _create_or_update(
-            request,
-            spec,
-            physical_id=physical_id,
-            time_available=time_available,
-            clients=clients,
-            lease=lease,
-            checkpoint=checkpoint,
-        )
-        handed_off = isinstance(outcome, HandOff)
-        return outcome
-    except Superseded:
-        raise ResourceFailed(SUPERSEDED) from None
-    finally:
-        if not handed_off:
-            lease.release()
+        try:
+            return _create_or_update(
+                HeldOperation(request, spec, physical_id, time_available, clients, lease, checkpoint)
+            )
+        except LeaseLost:
+            raise
+        except Superseded:
+            raise ResourceFailed(SUPERSEDED) from None
 
 
-def _create_or_update(
-    request: LifecycleRequest,
-    spec: ResourceSpec,
-    *,
-    physical_id: str,
-    time_available: InvocationTime,
-    clients: AwsClients,
-    lease: ResourceLease,
-    checkpoint: Checkpoint | None,
-) -> LifecycleResult | HandOff:
+def _create_or_update(held: HeldOperation) -> LifecycleResult | HandOff:
+    request, spec, physical_id, clients, lease = (held.request, held.spec, held.physical_id, held.clients, held.lease)
+    time_available, checkpoint = held.time_available, held.checkpoint
     old_spec = None
     if request.request_type == "Update" and request.old_properties is not None:
         try:
@@ -354,7 +370,7 @@ def _create_or_update(
             return works_for_update(old_spec, spec, selections)
         return works_for_create(spec, selections)
 
-    operation = _Operation(spec, make_works, time_available, checkpoint)
+    operation = _Operation(spec, make_works, time_available, checkpoint, started_at=lease.started_at)
     search_plan = _search_plan(spec, old_spec if same_target else None, operation, selections, deleting=False)
     if operation.is_first_invocation:
         logger.info(
@@ -393,6 +409,7 @@ def _create_or_update(
     except ConnectCallFailed as error:  # SearchContacts failed for good (a contact's own failure never gets here)
         done = operation.checkpoint.report.total
         raise ResourceFailed(f"{error}; {done} contacts were done before; deploy again to go on"[:256]) from None
+    _raise_if_lost(lease)
     if lease.superseded:
         logger.warning("%s: stopped after %d contacts", SUPERSEDED, operation.checkpoint.report.total)
         raise ResourceFailed(SUPERSEDED)
@@ -479,46 +496,27 @@ def delete(
     claim = _claim(lease, checkpoint, time_available)
     if claim is Claim.DUPLICATE:
         return Duplicate(physical_id)
-    if claim is Claim.SUPERSEDED:
-        logger.warning("Delete %s; answering SUCCESS", SUPERSEDED)
-        lease.release()
-        return LifecycleResult(physical_id, {})
-    try:
-        outcome = _delete(
-            request,
-            spec,
-            physical_id=physical_id,
-            time_available=time_available,
-            clients=clients,
-            lease=lease,
-            checkpoint=checkpoint,
-        )
-    except Superseded:
-        logger.warning("Delete %s; answering SUCCESS", SUPERSEDED)
-        lease.release()
-        return LifecycleResult(physical_id, {})
-    except BaseException:
-        lease.release()
-        raise
-    if isinstance(outcome, LifecycleResult):
-        own_physical_id = spec.physical_id(request.stack_id, request.logical_id)
-        if remove_declaration(clients.state.client, clients.state.name, request.logical_id, own_physical_id):
-            lease.delete()  # the resource is gone (not only a replaced resource's old physical ID)
-        else:
-            lease.release()
-    return outcome
+    with lease:
+        if claim is Claim.SUPERSEDED:
+            logger.warning("Delete %s; answering SUCCESS", SUPERSEDED)
+            return LifecycleResult(physical_id, {})
+        try:
+            outcome = _delete(HeldOperation(request, spec, physical_id, time_available, clients, lease, checkpoint))
+        except LeaseLost:
+            raise
+        except Superseded:
+            logger.warning("Delete %s; answering SUCCESS", SUPERSEDED)
+            return LifecycleResult(physical_id, {})
+        if isinstance(outcome, LifecycleResult):
+            own_physical_id = spec.physical_id(request.stack_id, request.logical_id)
+            if remove_declaration(clients.state.client, clients.state.name, request.logical_id, own_physical_id):
+                lease.delete()  # the resource is gone (not only a replaced resource's old physical ID)
+        return outcome
 
 
-def _delete(
-    request: LifecycleRequest,
-    spec: ResourceSpec,
-    *,
-    physical_id: str,
-    time_available: InvocationTime,
-    clients: AwsClients,
-    lease: ResourceLease,
-    checkpoint: Checkpoint | None,
-) -> LifecycleResult | HandOff:
+def _delete(held: HeldOperation) -> LifecycleResult | HandOff:
+    request, spec, physical_id, clients, lease = (held.request, held.spec, held.physical_id, held.clients, held.lease)
+    time_available, checkpoint = held.time_available, held.checkpoint
     selections = Selections(clients.s3)
 
     def make_works() -> Iterator[ContactWork]:
@@ -526,7 +524,7 @@ def _delete(
             return operation.search.works()
         return works_for_delete(spec, selections)
 
-    operation = _Operation(spec, make_works, time_available, checkpoint)
+    operation = _Operation(spec, make_works, time_available, checkpoint, started_at=lease.started_at)
     if not _wait_for_earlier_chains(operation, lease):
         if operation.service_timeout_binds:
             logger.warning("Delete: an earlier operation is still at work at the end of the ServiceTimeout")
@@ -559,6 +557,7 @@ def _delete(
     except ConnectCallFailed as error:
         logger.warning("Delete: %s; the remaining values are left in place", error)
         return LifecycleResult(physical_id, response_data(operation.checkpoint.report))
+    _raise_if_lost(lease)
     if lease.superseded:
         raise Superseded(SUPERSEDED)
     if not complete:

@@ -29,13 +29,10 @@ from .contact_plan import (
     size_after,
 )
 from .request_pacer import Deadline, OutOfTime
+from .resource_lease import Superseded
 
 KeptValues = Callable[[str], Mapping[str, Collection[str]]] | None
 """contact ID -> key -> values that other resources declare for that contact (never cleared), or None."""
-
-
-class Superseded(Exception):
-    """A later operation on the same resource took over: stop before the next Connect call."""
 
 
 logger = logging.getLogger(__name__)
