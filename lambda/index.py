@@ -21,18 +21,21 @@ import botocore
 from botocore.config import Config
 from crhelper import CfnResource
 
+from contact_reconciler.cfn_response import ResponseNotAccepted, put_response
 from contact_reconciler.checkpoint import CHECKPOINT_EVENT_KEY, Checkpoint
 from contact_reconciler.lifecycle import (
     AwsClients,
     Duplicate,
     HandOff,
     InvocationTime,
+    LeaseLost,
     LifecycleRequest,
     LifecycleResult,
     StateTable,
     create_or_update,
     delete,
 )
+from contact_reconciler.resource_lease import HEARTBEAT_SECONDS
 
 MINIMUM_BOTOCORE = (1, 35, 70)
 """The first botocore whose Connect model has SegmentAttributes ValueMap/ValueInteger (connect:ContactExpiry)."""
@@ -44,14 +47,39 @@ logger = logging.getLogger("contact_reconciler")
 
 
 class ContactDefaultsResource(CfnResource):
-    """crhelper's CfnResource, except that an invocation which handed its work on, or found another delivery of
-    itself at work, sends no response (the one chain that holds the resource's lease answers)."""
+    """crhelper's CfnResource, except that:
+
+    - an invocation which handed its work on, or found another delivery of itself at work, sends no response
+      (the one chain that holds the resource's lease answers);
+    - an invocation that lost its lease (LeaseLost) sends none either, and ends with an error after crhelper
+      returns, so that Lambda retries the event and the retry takes over;
+    - the response is PUT by cfn_response.put_response, which retries 5xx, 429 and connection errors within the
+      invocation's remaining time (crhelper 2.0.12 retries only connection errors). This relies on crhelper's
+      `_send(status, reason, send_response)`; tests/lambda/test_index.py fails if the pinned crhelper changes it.
+    """
 
     responds = True
+    ends_for_retry: str | None = None
+    """Why this invocation must end with an error and no response (Lambda's retry takes over), or None."""
+
+    def begin(self) -> None:
+        self.responds = True
+        self.ends_for_retry = None
 
     def _cfn_response(self, event: dict[str, Any]) -> None:
         if self.responds:
             super()._cfn_response(event)
+
+    def _send(self, status: Any = None, reason: str = "", send_response: Any = None) -> None:
+        if self.responds:
+            super()._send(status, reason, send_response=self._put_response)
+
+    def _put_response(self, response_url: str, body: dict[str, Any], ssl_verify: Any = None) -> None:
+        seconds = self._context.get_remaining_time_in_millis() / 1000.0 - 1.0
+        try:
+            put_response(response_url, body, seconds=max(1.0, seconds))
+        except ResponseNotAccepted as error:
+            logger.error("could not answer CloudFormation: %s", error)
 
 
 # sleep_on_delete=1: crhelper then does not sleep; the function's log group outlives the stack (RETAIN).
@@ -94,8 +122,12 @@ def connect_client(region: str, max_concurrency: int) -> Any:
 lambda_client = boto3.client("lambda")
 STATE_TABLE_ENV = "STATE_TABLE"
 """The stack's DynamoDB table of leases and declarations (docs/write-ownership.md), set by the construct."""
+LEASE_HEARTBEAT_ENV = "LEASE_HEARTBEAT_SECONDS"
+"""For tests on a time-scaled clock only (the construct never sets it): the lease's heartbeat interval."""
 state_table = StateTable(
-    boto3.client("dynamodb", config=Config(retries={"mode": "standard"})), os.environ.get(STATE_TABLE_ENV, "")
+    boto3.client("dynamodb", config=Config(retries={"mode": "standard"})),
+    os.environ.get(STATE_TABLE_ENV, ""),
+    float(os.environ.get(LEASE_HEARTBEAT_ENV) or HEARTBEAT_SECONDS),
 )
 if not state_table.name:
     helper.init_failure(RuntimeError(f"the function has no {STATE_TABLE_ENV} environment variable; redeploy the stack"))
@@ -158,10 +190,20 @@ def _set_physical_id(physical_id: str) -> None:
 @helper.create
 @helper.update
 def create_or_update_resource(event: dict[str, Any], context: Any) -> str:
-    outcome = create_or_update(
-        _request(event), _time_available(context), _clients(), _set_physical_id, checkpoint=_checkpoint(event)
-    )
+    try:
+        outcome = create_or_update(
+            _request(event), _time_available(context), _clients(), _set_physical_id, checkpoint=_checkpoint(event)
+        )
+    except LeaseLost as error:
+        return _end_for_retry(event, error)
     return _finish(event, context, outcome)
+
+
+def _end_for_retry(event: dict[str, Any], error: LeaseLost) -> str:
+    """No response now: the invocation ends with an error, and Lambda's retry of the event takes over."""
+    helper.responds = False
+    helper.ends_for_retry = str(error)
+    return event.get("PhysicalResourceId") or ""
 
 
 @helper.delete
@@ -170,6 +212,8 @@ def delete_resource(event: dict[str, Any], context: Any) -> str:
     try:
         outcome = delete(_request(event), _time_available(context), _clients(), checkpoint=_checkpoint(event))
         return _finish(event, context, outcome)
+    except LeaseLost as error:
+        return _end_for_retry(event, error)
     except Exception as error:
         logger.error("Delete could not run (%s); answering SUCCESS so the stack is not stuck", type(error).__name__)
         return event.get("PhysicalResourceId") or ""
@@ -185,8 +229,10 @@ gc.freeze()
 def handler(event: dict[str, Any], context: Any) -> None:
     global current_request_id  # noqa: PLW0603 (one event at a time per execution environment)
     current_request_id = str(event.get("RequestId", ""))
-    helper.responds = True
+    helper.begin()
     logger.info(
         "%s %s (%s)", event.get("RequestType"), event.get("LogicalResourceId"), event.get("PhysicalResourceId", "new")
     )
     helper(event, context)
+    if helper.ends_for_retry is not None:
+        raise RuntimeError(f"{helper.ends_for_retry}; Lambda retries this event, and the retry takes over")

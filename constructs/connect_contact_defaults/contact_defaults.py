@@ -190,7 +190,7 @@ class ContactDefaults(Construct):
             # before the first invoke and until the resource's Delete has answered (CloudFormation
             # deletes a resource before what it depends on), including the self-invoke policy, which
             # the function cannot depend on, and this resource's own policy.
-            resource.node.add_dependency(*handler.policies, self.policy)
+            resource.node.add_dependency(*handler.prerequisites, self.policy)
             handler.chain_on_instance(instance, resource)
             self.custom_resources.append(resource)
         self.custom_resource = self.custom_resources[0]

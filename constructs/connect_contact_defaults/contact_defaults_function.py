@@ -26,6 +26,17 @@ STATE_TABLE_ENVIRONMENT_VARIABLE = "STATE_TABLE"
 HANDLER_TIMEOUT = Duration.minutes(15)
 """Lambda's maximum. crhelper answers CloudFormation (FAILED) just before this deadline."""
 
+HANDLER_RETRY_ATTEMPTS = 2
+"""Lambda's default, set explicitly: an invocation that dies is retried with the same event (about 1 and 2
+minutes later), and the retry takes the lease over from the dead holder (resource_lease)."""
+
+HANDLER_MAX_EVENT_AGE = Duration.hours(1)
+"""An event older than CloudFormation's longest ServiceTimeout can no longer be answered usefully: Lambda then
+hands it to the on-failure destination instead of retrying it."""
+
+RETRIES_EXHAUSTED_HANDLER_LOG_GROUP_ENV = "HANDLER_LOG_GROUP"
+"""The destination function's environment variable naming the handler's log group (lambda/retries_exhausted.py)."""
+
 CONTACT_ACTIONS = ("connect:GetContactAttributes", "connect:UpdateContactAttributes")
 """What every ContactDefaults on an instance needs."""
 EXPIRY_ACTIONS = ("connect:DescribeContact", "connect:UpdateContact")
@@ -142,17 +153,83 @@ class ContactDefaultsFunction(Construct):
             roles=[self.role],
             statements=[iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])],
         )
+        self._answer_when_retries_are_exhausted()
         self._last_on_instance: dict[str, CustomResource] = {}
+
+    def _answer_when_retries_are_exhausted(self) -> None:
+        """An on-failure destination for the handler's asynchronous invocations: when every attempt of an event
+        died (out of memory, a crash), a small function answers CloudFormation from Lambda's record of it, at
+        once, instead of leaving the stack waiting for the whole ServiceTimeout (lambda/retries_exhausted.py).
+
+        It runs the same asset with its own role, which may only write its own log group: the ResponseURL is a
+        pre-signed URL and needs no permission. The handler's role may invoke it (Lambda sends the record with
+        the source function's execution role).
+        """
+        log_group = logs.LogGroup(self, "RetriesExhaustedLogGroup", retention=logs.RetentionDays.THREE_MONTHS)
+        role = iam.Role(
+            self,
+            "RetriesExhaustedRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Custom::ConnectContactDefaults: answers CloudFormation when the handler's retries are exhausted",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
+        self.retries_exhausted_function = lambda_.Function(
+            self,
+            "RetriesExhaustedFunction",
+            description="Custom::ConnectContactDefaults: answers a request whose every handler invocation died",
+            runtime=self.function.runtime,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="retries_exhausted.handler",
+            code=lambda_.Code.from_asset(str(HANDLER_ASSET_DIR), exclude=["**/__pycache__", "**/*.pyc"]),
+            timeout=Duration.minutes(1),
+            memory_size=256,
+            role=role,
+            log_group=log_group,
+            environment={RETRIES_EXHAUSTED_HANDLER_LOG_GROUP_ENV: self.log_group.log_group_name},
+        )
+        # Its own policy, as for the self-invoke: the invoke config depends on it (Lambda checks the permission
+        # when the config is written), and it is deleted only after the config.
+        destination_policy = iam.Policy(
+            self,
+            "RetriesExhaustedInvokePolicy",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"], resources=[self.retries_exhausted_function.function_arn]
+                )
+            ],
+        )
+        config = lambda_.CfnEventInvokeConfig(
+            self,
+            "AsyncInvokeConfig",
+            function_name=self.function.function_name,
+            qualifier="$LATEST",
+            maximum_retry_attempts=HANDLER_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=int(HANDLER_MAX_EVENT_AGE.to_seconds()),
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
+                    destination=self.retries_exhausted_function.function_arn
+                )
+            ),
+        )
+        config.node.add_dependency(destination_policy)
+        self.async_invoke_config = config
+        self.destination_policy = destination_policy
 
     @property
     def function_arn(self) -> str:
         return self.function.function_arn
 
     @property
-    def policies(self) -> list[iam.Policy]:
-        """The role's shared policies (logs, state table, self-invoke): every custom resource depends on them,
-        so that they are in place before its first operation and until its Delete has answered."""
-        return [self.policy, self.self_invoke_policy]
+    def prerequisites(self) -> list[Construct]:
+        """The role's shared policies (logs, state table, self-invoke) and the asynchronous invoke config (its
+        retries and on-failure destination): every custom resource depends on them, so that they are in place
+        before its first operation and until its Delete has answered."""
+        return [self.policy, self.self_invoke_policy, self.async_invoke_config]
 
     def grants_policy(self, scope: Construct, instance: InstanceReference, *, contact_expiry: bool) -> iam.Policy:
         """A policy of its own on the role for one ContactDefaults (``scope``), holding the contact actions

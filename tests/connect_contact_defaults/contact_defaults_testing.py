@@ -24,6 +24,7 @@ if not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
     os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 import aws_cdk as cdk  # noqa: E402  (after PATH: jsii starts node on import)
+from aws_cdk.assertions import Template  # noqa: E402
 
 from connect_contact_defaults import ContactDefaults, ContactSelection  # noqa: E402
 
@@ -138,16 +139,52 @@ def copy_checkout(destination: Path) -> Path:
     return destination
 
 
-def lambda_function(template: dict[str, Any]) -> dict[str, Any]:
-    """The one AWS::Lambda::Function of a template."""
-    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 1, functions
-    return functions[0]
+HANDLER_ENTRY = "index.handler"
+RETRIES_EXHAUSTED_ENTRY = "retries_exhausted.handler"
+"""The Handler of the handler function and of its on-failure destination (the same asset)."""
+
+
+def _resources(template: Template | dict[str, Any]) -> dict[str, Any]:
+    document = template.to_json() if isinstance(template, Template) else template
+    return document.get("Resources", {})
+
+
+def function_of(template: Template | dict[str, Any], entry: str) -> tuple[str, dict[str, Any]]:
+    """The logical ID and resource of the one AWS::Lambda::Function of a template whose Handler is entry."""
+    found = [
+        (logical_id, resource)
+        for logical_id, resource in _resources(template).items()
+        if resource["Type"] == "AWS::Lambda::Function" and resource["Properties"]["Handler"] == entry
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def handler_function(template: Template | dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The handler's function (not its on-failure destination): logical ID and resource."""
+    return function_of(template, HANDLER_ENTRY)
+
+
+def retries_exhausted_function(template: Template | dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The handler's on-failure destination (lambda/retries_exhausted.py): logical ID and resource."""
+    return function_of(template, RETRIES_EXHAUSTED_ENTRY)
+
+
+def role_id_of(function: dict[str, Any]) -> str:
+    return function["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
+def handler_role_id(template: Template | dict[str, Any]) -> str:
+    return role_id_of(handler_function(template)[1])
+
+
+def handler_log_group_id(template: Template | dict[str, Any]) -> str:
+    return handler_function(template)[1]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
 
 
 def lambda_asset_key(template: dict[str, Any]) -> str:
-    """The S3Key (<asset hash>.zip) of the one Lambda function of a template."""
-    return lambda_function(template)["Properties"]["Code"]["S3Key"]
+    """The S3Key (<asset hash>.zip) of the handler's function (its destination runs the same asset)."""
+    return handler_function(template)[1]["Properties"]["Code"]["S3Key"]
 
 
 def read_json(path: Path) -> Any:

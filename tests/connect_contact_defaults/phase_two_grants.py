@@ -11,8 +11,11 @@ the old physical resources of replaced ones, each before the resources it depend
 
 ``PhaseTwoDelete(old, new, logical_id).missing()`` lists the calls the handler makes for that Delete
 (derived from the deleted resource's properties and its handler in the old template) that no statement
-of those policies, attached to the handler's role, allows. It models IAM as far as these templates need:
-Allow statements, actions and resources with ``*`` and ``?`` wildcards, no conditions.
+of those policies, attached to the handler's role, allows, and the resources the Delete runs on that are gone:
+the handler's, and its on-failure destination's (the invoke config, the destination function, its role and
+log group: when every invocation of the Delete dies, Lambda invokes the destination with the handler's role).
+It models IAM as far as these templates need: Allow statements, actions and resources with ``*`` and ``?``
+wildcards, no conditions.
 """
 
 from __future__ import annotations
@@ -130,6 +133,25 @@ class PhaseTwoDelete:
     def role_id(self) -> str:
         return self.function["Role"]["Fn::GetAtt"][0]
 
+    @property
+    def invoke_config_id(self) -> str:
+        """The handler's AWS::Lambda::EventInvokeConfig (its retries and on-failure destination)."""
+        (config_id,) = [
+            logical_id
+            for logical_id, r in self.old["Resources"].items()
+            if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+            and r["Properties"]["FunctionName"] == {"Ref": self.function_id}
+        ]
+        return config_id
+
+    @property
+    def destination_id(self) -> str:
+        """The on-failure destination function of the handler's asynchronous invocations."""
+        config = self.old["Resources"][self.invoke_config_id]["Properties"]
+        destination_id, attribute = config["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"]
+        assert attribute == "Arn"
+        return destination_id
+
     def still_there(self) -> set[str]:
         """The logical IDs that exist while the Delete runs: the new template's, and the old ones it depends on."""
         return set(self.new.get("Resources", {})) | depends_on(self.old, self.logical_id)
@@ -172,17 +194,23 @@ class PhaseTwoDelete:
         table_id = self.function["Environment"]["Variables"]["STATE_TABLE"]["Ref"]
         calls += [(action, f"<{table_id}.Arn>") for action in STATE_TABLE_ACTIONS]
         calls.append(("lambda:InvokeFunction", f"<{self.function_id}.Arn>"))
+        calls.append(("lambda:InvokeFunction", f"<{self.destination_id}.Arn>"))  # by Lambda, with this role
         log_group_id = self.function["LoggingConfig"]["LogGroup"]["Ref"]
         calls += [(action, f"<{log_group_id}.Arn>") for action in LOG_ACTIONS]
         return calls
 
     def missing(self) -> list[tuple[str, str]]:
         """The calls of ``needs()`` that no policy in force allows, and the handler's resources that are gone."""
+        destination = self.old["Resources"][self.destination_id]["Properties"]
         handler_resources = (
             self.function_id,
             self.role_id,
             self.function["Environment"]["Variables"]["STATE_TABLE"]["Ref"],
             self.function["LoggingConfig"]["LogGroup"]["Ref"],
+            self.invoke_config_id,
+            self.destination_id,
+            destination["Role"]["Fn::GetAtt"][0],
+            destination["LoggingConfig"]["LogGroup"]["Ref"],
         )
         gone = [("exists", logical_id) for logical_id in handler_resources if logical_id not in self.still_there()]
         return gone + [(action, resource) for action, resource in self.needs() if not self.allows(action, resource)]

@@ -16,6 +16,7 @@ from contact_defaults_testing import (
     OTHER_INSTANCE_ID,
     build_file_app,
     cdk,
+    handler_function,
     read_json,
     write_contact_file,
 )
@@ -61,7 +62,7 @@ def only_properties(stack: cdk.Stack) -> dict[str, Any]:
 
 
 def function_logical_id(stack: cdk.Stack) -> str:
-    (logical_id,) = Template.from_stack(stack).find_resources("AWS::Lambda::Function")
+    logical_id, _ = handler_function(Template.from_stack(stack))
     return logical_id
 
 
@@ -340,12 +341,16 @@ def test_one_function_serves_every_contact_defaults_of_a_stack():
             )
     for stack in stacks:
         template = Template.from_stack(stack)
-        template.resource_count_is("AWS::Lambda::Function", 1)
-        template.resource_count_is("AWS::IAM::Role", 1)
-        template.resource_count_is("AWS::IAM::Policy", 5)  # DefaultPolicy, SelfInvokePolicy, one per resource
-        template.resource_count_is("AWS::Logs::LogGroup", 1)
+        # The handler and its on-failure destination, each with its own role and log group.
+        template.resource_count_is("AWS::Lambda::Function", 2)
+        template.resource_count_is("AWS::Lambda::EventInvokeConfig", 1)
+        template.resource_count_is("AWS::IAM::Role", 2)
+        # DefaultPolicy, SelfInvokePolicy, RetriesExhaustedInvokePolicy, one per resource, the destination's
+        template.resource_count_is("AWS::IAM::Policy", 7)
+        template.resource_count_is("AWS::Logs::LogGroup", 2)
         template.resource_count_is("AWS::DynamoDB::Table", 1)
         template.resource_count_is("Custom::ConnectContactDefaults", 3)
+        handler_function(template)  # one of the two functions is the handler
         singleton = stack.node.find_child(ContactDefaultsFunction.SINGLETON_ID)
         assert ContactDefaultsFunction.of(stack) is singleton
     assert ContactDefaultsFunction.of(stacks[0]) is not ContactDefaultsFunction.of(stacks[1])
@@ -362,15 +367,26 @@ def test_custom_resource_waits_for_the_role_policies(stack):
         stack, "Defaults", instance_id=INSTANCE_ID, contacts=ContactSelection.of_ids(CONTACT_IDS), attributes={"a": "b"}
     )
     template = Template.from_stack(stack)
-    default_policy_id, invoke_policy_id, own_policy_id = sorted(
-        template.find_resources("AWS::IAM::Policy"), key=lambda i: not i.startswith("ConnectContactDefaults")
-    )
+    policy_ids = sorted(template.find_resources("AWS::IAM::Policy"))
+    (
+        destination_invoke_policy_id,
+        destination_policy_id,
+        default_policy_id,
+        invoke_policy_id,
+        own_policy_id,
+    ) = policy_ids
+    assert destination_invoke_policy_id.startswith("ConnectContactDefaultsHandlerRetriesExhaustedInvokePolicy")
+    assert destination_policy_id.startswith("ConnectContactDefaultsHandlerRetriesExhaustedRoleDefaultPolicy")
     assert default_policy_id.startswith("ConnectContactDefaultsHandlerRoleDefaultPolicy")
     assert invoke_policy_id.startswith("ConnectContactDefaultsHandlerSelfInvokePolicy")
     assert own_policy_id.startswith("DefaultsGrants")
+    (config_id, config), *others = template.find_resources("AWS::Lambda::EventInvokeConfig").items()
+    assert not others
+    # The invoke config (retries, on-failure destination) needs the permission to invoke the destination.
+    assert config["DependsOn"] == [destination_invoke_policy_id]
     (resource,) = custom_resources(stack).values()
-    assert sorted(resource["DependsOn"]) == sorted([default_policy_id, invoke_policy_id, own_policy_id])
-    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    assert sorted(resource["DependsOn"]) == sorted([default_policy_id, invoke_policy_id, own_policy_id, config_id])
+    _, function = handler_function(template)
     assert default_policy_id in function["DependsOn"]
     assert invoke_policy_id not in function["DependsOn"]  # it names the function: that would be a cycle
     # CloudFormation still sends Delete to the handler; what happens to the values is RemovalPolicy's.

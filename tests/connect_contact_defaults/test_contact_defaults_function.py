@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
-from contact_defaults_testing import CONTACT_IDS, INSTANCE_ID, OTHER_INSTANCE_ARN, cdk
+from contact_defaults_testing import (
+    CONTACT_IDS,
+    INSTANCE_ID,
+    OTHER_INSTANCE_ARN,
+    cdk,
+    handler_function,
+    handler_log_group_id,
+    handler_role_id,
+    retries_exhausted_function,
+    role_id_of,
+)
 
 from connect_contact_defaults import ContactDefaults, ContactSelection
 from connect_contact_defaults import contact_defaults_function as function_module
@@ -17,6 +27,7 @@ from connect_contact_defaults.contact_defaults_function import flatten_cfn_refer
 CONTACT_ACTIONS = ["connect:GetContactAttributes", "connect:UpdateContactAttributes"]
 EXPIRY_ACTIONS = ["connect:DescribeContact", "connect:UpdateContact"]
 DEFAULT_POLICY_PREFIX = "ConnectContactDefaultsHandlerRoleDefaultPolicy"
+RETRIES_EXHAUSTED_PREFIX = "ConnectContactDefaultsHandlerRetriesExhausted"
 
 
 def contacts_arn_of_stack_instance(instance_id: str, suffix: str = "/contact/*") -> dict[str, Any]:
@@ -45,11 +56,10 @@ STACK_INSTANCE_PROBE = probe_statement(contacts_arn_of_stack_instance(INSTANCE_I
 
 
 def logs_statement(template: Template) -> dict[str, Any]:
-    (log_group_id,) = template.find_resources("AWS::Logs::LogGroup")
     return {
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "Effect": "Allow",
-        "Resource": {"Fn::GetAtt": [log_group_id, "Arn"]},
+        "Resource": {"Fn::GetAtt": [handler_log_group_id(template), "Arn"]},
     }
 
 
@@ -67,12 +77,16 @@ def connect_statement(actions: list[str], resource: Any) -> dict[str, Any]:
 
 
 def policies(stack: cdk.Stack) -> tuple[Template, dict[str, dict[str, Any]]]:
-    """Every policy of the template (asserted attached to the one role) by logical ID, actions sorted
-    in the ContactDefaults' own policies."""
+    """Every policy of the handler's role by logical ID, actions sorted in the ContactDefaults' own policies.
+    Each policy of the template is attached to one role: the handler's, or (its one policy) the on-failure
+    destination's."""
     template = Template.from_stack(stack)
-    (role_id,) = template.find_resources("AWS::IAM::Role")
-    found = template.find_resources("AWS::IAM::Policy")
-    assert all(p["Properties"]["Roles"] == [{"Ref": role_id}] for p in found.values())
+    role_id = handler_role_id(template)
+    every = template.find_resources("AWS::IAM::Policy")
+    found = {i: p for i, p in every.items() if p["Properties"]["Roles"] == [{"Ref": role_id}]}
+    destination_role_id = role_id_of(retries_exhausted_function(template)[1])
+    (destination_policy_id,) = set(every) - set(found)
+    assert every[destination_policy_id]["Properties"]["Roles"] == [{"Ref": destination_role_id}]
     for logical_id, policy in found.items():
         if logical_id.startswith(DEFAULT_POLICY_PREFIX):
             continue
@@ -130,7 +144,8 @@ def test_each_contact_defaults_has_its_own_policy_with_expiry_actions_only_where
     add(stack, "B", attributes={"b": "2"})
     add(stack, "C", instance_arn=OTHER_INSTANCE_ARN, attributes={"c": "3"})
     _, found = policies(stack)
-    assert len(found) == 5  # DefaultPolicy, SelfInvokePolicy and one per ContactDefaults
+    # DefaultPolicy, SelfInvokePolicy, RetriesExhaustedInvokePolicy and one per ContactDefaults
+    assert len(found) == 6
     assert grants_document(stack, "A") == document(
         connect_statement(CONTACT_ACTIONS + EXPIRY_ACTIONS, contacts_arn_of_stack_instance(INSTANCE_ID)),
         STACK_INSTANCE_PROBE,
@@ -147,7 +162,12 @@ def test_each_custom_resource_depends_on_its_own_policy_and_the_shared_ones(stac
     add(stack, "A", attributes={"a": "1"})
     add(stack, "B", attributes={"b": "2"}, instance_arn=OTHER_INSTANCE_ARN)
     template, found = policies(stack)
-    shared = sorted(i for i in found if not i.startswith(("AGrants", "BGrants")))
+    # The destination's invoke policy is reached through the invoke config, which depends on it.
+    shared = sorted(i for i in found if not i.startswith(("AGrants", "BGrants", RETRIES_EXHAUSTED_PREFIX)))
+    assert len(shared) == 2  # DefaultPolicy and SelfInvokePolicy
+    (config_id,) = template.find_resources("AWS::Lambda::EventInvokeConfig")
+    (invoke_policy_id,) = [i for i in found if i.startswith(RETRIES_EXHAUSTED_PREFIX + "InvokePolicy")]
+    assert template.find_resources("AWS::Lambda::EventInvokeConfig")[config_id]["DependsOn"] == [invoke_policy_id]
     for construct_id in ("A", "B"):
         (resource_id,) = [
             i for i in template.find_resources("Custom::ConnectContactDefaults") if i.startswith(construct_id)
@@ -155,6 +175,7 @@ def test_each_custom_resource_depends_on_its_own_policy_and_the_shared_ones(stac
         (own,) = [i for i in found if i.startswith(f"{construct_id}Grants")]
         depends_on = template.find_resources("Custom::ConnectContactDefaults")[resource_id]["DependsOn"]
         assert set(depends_on) & set(found) == {own, *shared}
+        assert config_id in depends_on
 
 
 def grants_policy_id(props: dict[str, Any], construct_id: str = "Defaults") -> str:
@@ -204,7 +225,7 @@ def test_the_state_table(stack):
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     }
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Delete", "Delete")
-    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    _, function = handler_function(template)
     assert function["Properties"]["Environment"] == {"Variables": {"STATE_TABLE": {"Ref": table_id}}}
     # Only these actions on the table anywhere (no batch, scan, or index).
     rendered = json.dumps(template.to_json())
@@ -218,8 +239,8 @@ def test_self_invoke_policy_is_the_function_itself_only(multi_instance_app):
     """The handler hands a long operation on to a fresh invocation of itself (lambda/index.py)."""
     _, stack = multi_instance_app
     template = Template.from_stack(stack)
-    (function_id,) = template.find_resources("AWS::Lambda::Function")
-    (role_id,) = template.find_resources("AWS::IAM::Role")
+    function_id, _ = handler_function(template)
+    role_id = handler_role_id(template)
     (invoke_policy,) = [
         p
         for logical_id, p in template.find_resources("AWS::IAM::Policy").items()
@@ -236,27 +257,33 @@ def test_self_invoke_policy_is_the_function_itself_only(multi_instance_app):
 
 def test_no_wildcard_resource_and_no_managed_policy(multi_instance_app):
     _, stack = multi_instance_app
-    template, found = policies(stack)
-    for policy in found.values():
+    template = Template.from_stack(stack)
+    for policy in template.find_resources("AWS::IAM::Policy").values():  # the destination's too
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Resource"] != "*"
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert all(not action.endswith("*") for action in actions)
-    (role,) = template.find_resources("AWS::IAM::Role").values()
-    assert "ManagedPolicyArns" not in role["Properties"]
-    assert "Policies" not in role["Properties"]
-    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
-        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
-    ]
+    roles = template.find_resources("AWS::IAM::Role").values()
+    assert len(roles) == 2  # the handler's and its on-failure destination's
+    for role in roles:
+        assert "ManagedPolicyArns" not in role["Properties"]
+        assert "Policies" not in role["Properties"]
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ]
 
 
 def test_function_properties(stack):
     add(stack, "Defaults", attributes={"a": "b"})
     template = Template.from_stack(stack)
-    (function_id, function), *others = template.find_resources("AWS::Lambda::Function").items()
-    assert not others
-    (log_group_id, log_group), *_ = template.find_resources("AWS::Logs::LogGroup").items()
-    (role_id,) = template.find_resources("AWS::IAM::Role")
+    function_id, function = handler_function(template)
+    assert len(template.find_resources("AWS::Lambda::Function")) == 2  # and its on-failure destination
+    log_groups = template.find_resources("AWS::Logs::LogGroup")
+    assert len(log_groups) == 2  # and its on-failure destination's
+    ((log_group_id, log_group),) = [
+        (i, g) for i, g in log_groups.items() if i.startswith("ConnectContactDefaultsHandlerLogGroup")
+    ]
+    role_id = handler_role_id(template)
     properties = function["Properties"]
     assert properties["Runtime"] == "python3.14"
     assert properties["Architectures"] == ["arm64"]
@@ -302,3 +329,48 @@ def test_asset_holds_the_handler_and_the_shared_rules():
 )
 def test_flatten_cfn_reference_names_resources_as_cdk_nag_does(resolved, flattened):
     assert flatten_cfn_reference(resolved) == flattened
+
+
+def test_every_attempt_dying_is_answered_by_an_on_failure_destination_that_may_only_log(stack):
+    add(stack, "Defaults", attributes={"greetingPlayed": "false"})
+    template = Template.from_stack(stack)
+    handler_id, handler = handler_function(template)
+    destination_id, destination_function = retries_exhausted_function(template)
+    destination = destination_function["Properties"]
+    assert destination["Code"] == handler["Properties"]["Code"]  # the same asset
+    (config,) = template.find_resources("AWS::Lambda::EventInvokeConfig").values()
+    assert config["Properties"] == {
+        "FunctionName": {"Ref": handler_id},
+        "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": 2,
+        "MaximumEventAgeInSeconds": 3600,
+        "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [destination_id, "Arn"]}}},
+    }
+    # The handler's role may invoke the destination and nothing else new; the destination's role may only log.
+    (invoke,) = [
+        p
+        for i, p in template.find_resources("AWS::IAM::Policy").items()
+        if i.startswith(RETRIES_EXHAUSTED_PREFIX + "InvokePolicy")
+    ]
+    assert invoke["Properties"]["Roles"] == [{"Ref": handler_role_id(template)}]
+    assert invoke["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": {"Fn::GetAtt": [destination_id, "Arn"]}}
+    ]
+    assert any(i.startswith(RETRIES_EXHAUSTED_PREFIX + "InvokePolicy") for i in config["DependsOn"])
+    destination_role = role_id_of(destination_function)
+    (own,) = [
+        p
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if p["Properties"]["Roles"] == [{"Ref": destination_role}]
+    ]
+    (log_group_id,) = [
+        i for i in template.find_resources("AWS::Logs::LogGroup") if i.startswith(RETRIES_EXHAUSTED_PREFIX)
+    ]
+    assert own["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [log_group_id, "Arn"]},
+        }
+    ]
+    assert destination["Environment"]["Variables"]["HANDLER_LOG_GROUP"] == {"Ref": handler_log_group_id(template)}

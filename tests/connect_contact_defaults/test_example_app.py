@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
-from contact_defaults_testing import ASSET_HASH, NODE_BIN, ROOT, lambda_function, read_json, run_tool
+from contact_defaults_testing import (
+    ASSET_HASH,
+    NODE_BIN,
+    ROOT,
+    handler_function,
+    handler_log_group_id,
+    read_json,
+    retries_exhausted_function,
+    run_tool,
+)
 from syrupy.extensions.json import JSONSnapshotExtension
 
 import app as example
@@ -35,7 +44,8 @@ def test_template_snapshot(template, snapshot):
 
 
 def test_snapshot_normalises_the_asset_key(template):
-    key = lambda_function(template.to_json())["Properties"]["Code"]["S3Key"]
+    _, function = handler_function(template)
+    key = function["Properties"]["Code"]["S3Key"]
     assert ASSET_HASH.fullmatch(key.removesuffix(".zip")), key
     assert normalise_asset_hashes(key, None) == "<asset-hash>.zip"
 
@@ -51,8 +61,10 @@ def greeting(template: Template) -> tuple[str, dict[str, Any]]:
 
 
 def test_one_function_with_its_settings(template):
-    template.resource_count_is("AWS::Lambda::Function", 1)
+    template.resource_count_is("AWS::Lambda::Function", 2)  # the handler and its on-failure destination
     template.resource_count_is("Custom::ConnectContactDefaults", 2)
+    handler_function(template)  # one of them is the handler
+    retries_exhausted_function(template)
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -64,7 +76,10 @@ def test_one_function_with_its_settings(template):
             "LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("^ConnectContactDefaultsHandlerLogGroup")}},
         },
     )
-    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 90})
+    log_groups = template.find_resources("AWS::Logs::LogGroup")
+    assert len(log_groups) == 2  # the handler's and its destination's
+    assert all(group["Properties"] == {"RetentionInDays": 90} for group in log_groups.values())
+    assert handler_log_group_id(template) in log_groups
 
 
 def test_custom_resource_properties(template):
@@ -147,7 +162,8 @@ def test_cdk_synth_through_the_pinned_cli(tmp_path):
     )
     template = read_json(out / f"{example.STACK_NAME}.template.json")
     types = [resource["Type"] for resource in template["Resources"].values()]
-    assert types.count("AWS::Lambda::Function") == 1
+    assert types.count("AWS::Lambda::Function") == 2  # the handler and its on-failure destination
+    assert types.count("AWS::Lambda::EventInvokeConfig") == 1
     assert types.count("Custom::ConnectContactDefaults") == 2
     (resource,) = [
         r
@@ -157,5 +173,6 @@ def test_cdk_synth_through_the_pinned_cli(tmp_path):
     assert resource["Properties"][Prop.INSTANCE_ID] == "ffffffff-1111-2222-3333-444444444444"
     assert resource["Properties"][Prop.CONTACT_IDS] == ["a", "b", "c"]
     # The CLI staged the asset it will upload.
-    asset = Path(out, lambda_function(template)["Metadata"]["aws:asset:path"])
+    _, function = handler_function(template)
+    asset = Path(out, function["Metadata"]["aws:asset:path"])
     assert (asset / "index.py").is_file()

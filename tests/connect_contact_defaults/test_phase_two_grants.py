@@ -120,8 +120,10 @@ def test_removing_the_last_resource_of_the_stack():
     assert new.get("Resources", {}) == {}
     delete = phase_two_delete(old, new, "Only")
     assert delete.missing() == []
-    # Everything the Delete uses is deleted after it: the function, its role, table, log group and policies.
+    # Everything the Delete uses is deleted after it: the function, its role, table, log group and policies,
+    # and the invoke config with its on-failure destination (function, role, log group and policies).
     assert {r["Type"] for i, r in old["Resources"].items() if i in depends_on(old, delete.logical_id)} == {
+        "AWS::Lambda::EventInvokeConfig",
         "AWS::Lambda::Function",
         "AWS::IAM::Role",
         "AWS::IAM::Policy",
@@ -204,12 +206,26 @@ def test_a_policy_updated_in_place_loses_the_old_instance():
 
 def test_without_the_dependencies_on_the_policies_the_last_delete_loses_them():
     """The custom resource's DependsOn on the policies is what keeps them: without it, phase 2 may delete
-    its own policy and the self-invoke policy (which the function cannot depend on) first."""
+    its own policy and the self-invoke policy (which the function cannot depend on) first, and the invoke
+    config with its on-failure destination and the policy that lets the handler's role invoke it."""
     old = synth({"Only": {}})
     delete = phase_two_delete(old, {}, "Only")
     del old["Resources"][delete.logical_id]["DependsOn"]
     missing = PhaseTwoDelete(old, {}, delete.logical_id).missing()
-    assert {action for action, _ in missing} == {*CONTACT_ACTIONS, "lambda:InvokeFunction"}
+    assert {action for action, _ in missing} == {*CONTACT_ACTIONS, "lambda:InvokeFunction", "exists"}
+    assert {(action, resource) for action, resource in missing if action == "lambda:InvokeFunction"} == {
+        ("lambda:InvokeFunction", f"<{delete.function_id}.Arn>"),
+        ("lambda:InvokeFunction", f"<{delete.destination_id}.Arn>"),
+    }
+    gone = {resource for action, resource in missing if action == "exists"}
+    assert {old["Resources"][i]["Type"] for i in gone} == {
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Function",
+        "AWS::IAM::Role",
+        "AWS::Logs::LogGroup",
+    }
+    assert delete.invoke_config_id in gone and delete.destination_id in gone
+    assert delete.function_id not in gone  # the ServiceToken still holds the handler itself
 
 
 def key_of(template: dict[str, Any]) -> str:
