@@ -1,11 +1,14 @@
 """A local stand-in for the CloudFormation side of a custom resource: events, the ResponseURL, the Lambda runtime."""
 
 from .lambda_runner import (
+    AsyncInvokeConfig,
+    Crash,
     Invocation,
     LambdaRunner,
     create_state_table,
     resource_properties,
     string_properties,
+    synthesized_async_invoke_config,
     synthesized_function_asset,
 )
 from .lambda_service import AsyncInvocation, LambdaService
@@ -15,6 +18,8 @@ from .tls import LocalCertificates, make_certificates
 
 __all__ = [
     "AsyncInvocation",
+    "AsyncInvokeConfig",
+    "Crash",
     "Invocation",
     "LambdaRunner",
     "LambdaService",
@@ -24,6 +29,7 @@ __all__ = [
     "make_certificates",
     "resource_properties",
     "string_properties",
+    "synthesized_async_invoke_config",
     "synthesized_function_asset",
     "synthesized_resource_properties",
 ]

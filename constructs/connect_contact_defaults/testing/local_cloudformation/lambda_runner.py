@@ -54,11 +54,69 @@ class Context:
     def get_remaining_time_in_millis(self):
         return max(0, int((deadline - time.monotonic()) * 1000))
 event = json.loads(sys.stdin.read())
-import index
-index.handler(event, Context())
+import importlib
+module_name, function_name = os.environ.get("HANDLER", "index.handler").rsplit(".", 1)
+module = importlib.import_module(module_name)
+getattr(module, function_name)(event, Context())
 import botocore, crhelper
-print("LOADED " + json.dumps({"botocore": botocore.__file__, "crhelper": crhelper.__file__, "index": index.__file__}))
+print("LOADED " + json.dumps({"botocore": botocore.__file__, "crhelper": crhelper.__file__, module_name: module.__file__}))
 """
+
+CHECKPOINT_EVENT_KEY = "ContactDefaultsCheckpoint"
+"""Where a hand-off carries its checkpoint (lambda/contact_reconciler/checkpoint.py): its invocation number."""
+
+
+@dataclass(frozen=True)
+class AsyncInvokeConfig:
+    """What Lambda does with an asynchronous invocation that fails (the function's AWS::Lambda::EventInvokeConfig):
+    retry it up to `maximum_retry_attempts` times, `retry_delays` seconds after each failure (Lambda's schedule is
+    about 60 and 120 s; tests scale it down), then send its record to the on-failure destination's handler."""
+
+    maximum_retry_attempts: int
+    on_failure_handler: str | None
+    """The destination function's Handler (in the same asset), or None."""
+    retry_delays: tuple[float, ...] = (60.0, 120.0)
+
+    def scaled(self, *retry_delays: float) -> AsyncInvokeConfig:
+        return AsyncInvokeConfig(self.maximum_retry_attempts, self.on_failure_handler, tuple(retry_delays))
+
+    def delay_before(self, attempt: int) -> float:
+        """Seconds between the failure of attempt - 1 and attempt (2, 3, ...)."""
+        return self.retry_delays[min(attempt - 2, len(self.retry_delays) - 1)]
+
+
+@dataclass(frozen=True)
+class Crash:
+    """Kills (SIGKILL) one delivery attempt of one invocation of a chain `after_seconds` after it starts, as an
+    out-of-memory kill or a recycled sandbox would: it sends no response. invocation 1 is CloudFormation's event,
+    n > 1 the hand-off that carries checkpoint invocation n; attempt 1 is the first delivery, 2 and 3 Lambda's
+    retries. attempt=None crashes every attempt."""
+
+    invocation: int
+    after_seconds: float
+    attempt: int | None = 1
+
+    def applies(self, payload: dict[str, Any], attempt: int) -> bool:
+        invocation = int((payload.get(CHECKPOINT_EVENT_KEY) or {}).get("invocation", 1))
+        return invocation == self.invocation and self.attempt in (None, attempt)
+
+
+def invocation_record(payload: dict[str, Any], attempts: int, condition: str = "RetriesExhausted") -> dict[str, Any]:
+    """Lambda's record of an asynchronous invocation that failed every attempt, as an on-failure destination
+    receives it: the original event in requestPayload."""
+    return {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"{SERVICE_TOKEN}:$LATEST",
+            "condition": condition,
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": payload,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": "Runtime.ExitError", "errorMessage": "signal: killed"},
+    }
 
 
 def resource_properties(
@@ -129,9 +187,12 @@ class LambdaRunner:
         *,
         aws_endpoint_url: str | None = None,
         region: str = "eu-west-2",
+        async_invoke: AsyncInvokeConfig | None = None,
     ) -> None:
         """endpoint_url: the Connect emulator's. aws_endpoint_url: moto's server mode (DynamoDB, and S3 where a
-        test uses it); None starts one for this runner."""
+        test uses it); None starts one for this runner. async_invoke: what Lambda does with an invocation that
+        fails (synthesized_async_invoke_config reads it from the template); None: a failed invocation fails the
+        test."""
         self.asset_dir = asset_dir
         self.endpoint_url = endpoint_url
         self.responses = responses
@@ -141,6 +202,13 @@ class LambdaRunner:
         self.lambda_service = LambdaService()
         self.hand_off_deliveries = 1
         """How many times the Lambda service delivers each hand-off (Lambda delivers at least once)."""
+        self.async_invoke = async_invoke
+        self.crashes: list[Crash] = []
+        """Invocations to kill mid-way (SIGKILL), as an out-of-memory kill would."""
+        self.failed_attempts: list[tuple[int, int]] = []
+        """(invocation, attempt) of every attempt that ended without finishing (killed or an error)."""
+        self.destination_records: list[dict[str, Any]] = []
+        """Every record sent to the on-failure destination."""
         self._count = 0
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lambda")
@@ -223,21 +291,37 @@ class LambdaRunner:
         loaded: dict[str, str] = {}
         starts: list[float] = []
         hand_offs: list[float] = []
-        running: list[Future[subprocess.CompletedProcess[str]]] = []
+        running: list[tuple[dict[str, Any], int, Future[subprocess.CompletedProcess[str]]]] = []
 
-        def launch(payload: dict[str, Any]) -> None:
-            starts.append(time.monotonic())
-            running.append(self._pool.submit(self._run_once, payload, timeout_seconds, region, extra_env))
+        def launch(payload: dict[str, Any], attempt: int = 1, delay: float = 0.0, handler: str = "") -> None:
+            def run() -> subprocess.CompletedProcess[str]:
+                time.sleep(delay)
+                starts.append(time.monotonic())
+                crash = next((c for c in self.crashes if c.applies(payload, attempt)), None) if not handler else None
+                return self._run_once(
+                    payload,
+                    timeout_seconds,
+                    region,
+                    extra_env,
+                    kill_after=crash and crash.after_seconds,
+                    handler=handler,
+                )
+
+            running.append((payload, attempt, self._pool.submit(run)))
 
         for _ in range(deliveries):
             launch(event)
         while running:
-            completed = running.pop(0).result()
+            payload, attempt, future = running.pop(0)
+            completed = future.result()
             output = completed.stdout + completed.stderr
             logs.append(output)
             with self._lock:
                 self.all_logs.append(output)
-            assert completed.returncode == 0, output
+            if completed.returncode != 0 and "HANDLER_RECORD" not in payload:
+                self._failed(payload, attempt, output, launch)
+            else:
+                assert completed.returncode == 0, output
             for line in completed.stdout.splitlines():
                 if line.startswith("LOADED "):
                     loaded = json.loads(line[len("LOADED ") :])
@@ -251,8 +335,30 @@ class LambdaRunner:
         joined = "\n".join(logs)
         return Invocation(responses[0] if responses else {}, joined, event, loaded, starts, hand_offs, responses)
 
+    def _failed(self, payload: dict[str, Any], attempt: int, output: str, launch: Any) -> None:
+        """An attempt that died or raised: Lambda retries it, then sends its record to the on-failure destination."""
+        assert self.async_invoke is not None, output
+        invocation = int((payload.get(CHECKPOINT_EVENT_KEY) or {}).get("invocation", 1))
+        with self._lock:
+            self.failed_attempts.append((invocation, attempt))
+        config = self.async_invoke
+        if attempt <= config.maximum_retry_attempts:
+            launch(payload, attempt + 1, config.delay_before(attempt + 1))
+        elif config.on_failure_handler is not None:
+            record = invocation_record(payload, attempt)
+            with self._lock:
+                self.destination_records.append(record)
+            launch({**record, "HANDLER_RECORD": True}, handler=config.on_failure_handler)
+
     def _run_once(
-        self, event: dict[str, Any], timeout_seconds: float, region: str, extra_env: dict[str, str]
+        self,
+        event: dict[str, Any],
+        timeout_seconds: float,
+        region: str,
+        extra_env: dict[str, str],
+        *,
+        kill_after: float | None = None,
+        handler: str = "",
     ) -> subprocess.CompletedProcess[str]:
         with self._lock:
             self._count += 1
@@ -275,15 +381,27 @@ class LambdaRunner:
             "PYTHONDONTWRITEBYTECODE": "1",
             **extra_env,
         }
-        return subprocess.run(
+        if handler:  # the on-failure destination: the record without the runner's marker
+            env["HANDLER"] = handler
+            env["HANDLER_LOG_GROUP"] = "/aws/lambda/ContactDefaultsFunction"
+            event = {key: value for key, value in event.items() if key != "HANDLER_RECORD"}
+        process = subprocess.Popen(
             [sys.executable, "-S", "-c", RUNNER],
-            input=json.dumps(event),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=env,
-            capture_output=True,
             text=True,
-            timeout=timeout_seconds + 60,
-            check=False,
         )
+        killer = threading.Timer(kill_after, process.kill) if kill_after is not None else None
+        if killer is not None:
+            killer.start()
+        try:
+            stdout, stderr = process.communicate(json.dumps(event), timeout=timeout_seconds + 60)
+        finally:
+            if killer is not None:
+                killer.cancel()
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -317,12 +435,31 @@ def create_state_table(aws_endpoint_url: str, region: str) -> str:
 
 
 def synthesized_function_asset(cdk_out: Path) -> Path:
-    """The asset directory of the stack's one Lambda function, from the template's asset metadata."""
-    paths = []
+    """The asset directory of the stack's handler function (and its on-failure destination), from the
+    template's asset metadata."""
+    paths = set()
     for template_file in cdk_out.glob("*.template.json"):
         template = json.loads(template_file.read_text())
         for resource in template["Resources"].values():
             if resource["Type"] == "AWS::Lambda::Function":
-                paths.append(cdk_out / resource["Metadata"]["aws:asset:path"])
+                paths.add(cdk_out / resource["Metadata"]["aws:asset:path"])
     assert len(paths) == 1, paths
-    return paths[0]
+    return paths.pop()
+
+
+def synthesized_async_invoke_config(cdk_out: Path) -> AsyncInvokeConfig:
+    """The handler's AWS::Lambda::EventInvokeConfig as synthesized: its retries and its on-failure destination's
+    handler, for LambdaRunner(async_invoke=...)."""
+    for template_file in sorted(cdk_out.glob("*.template.json")):
+        resources = json.loads(template_file.read_text())["Resources"]
+        for resource in resources.values():
+            if resource["Type"] != "AWS::Lambda::EventInvokeConfig":
+                continue
+            properties = resource["Properties"]
+            destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            handler = None
+            if destination is not None:
+                (destination_id, _) = destination["Fn::GetAtt"]
+                handler = resources[destination_id]["Properties"]["Handler"]
+            return AsyncInvokeConfig(int(properties.get("MaximumRetryAttempts", 2)), handler)
+    raise LookupError(f"no AWS::Lambda::EventInvokeConfig in {cdk_out}")

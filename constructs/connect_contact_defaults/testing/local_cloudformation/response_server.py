@@ -12,20 +12,33 @@ from .tls import LocalCertificates
 
 
 class ResponseServer:
-    """Stands in for CloudFormation's pre-signed S3 ResponseURL: records every PUT."""
+    """Stands in for CloudFormation's pre-signed S3 ResponseURL: records every PUT it accepts.
+
+    As S3 can, it may refuse PUTs: `refuse_next(key, [500, 503])` answers the next PUTs of that request with
+    those statuses, unrecorded (`refused` counts them), and accepts the ones after.
+    """
 
     def __init__(self, certificates: LocalCertificates) -> None:
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.raw_bodies: list[bytes] = []
+        self.refused: dict[str, list[int]] = {}
+        self._refusals: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_PUT(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                server.raw_bodies.append(body)
                 key = self.path.split("?")[0].rsplit("/", 1)[-1]
-                server.responses.setdefault(key, []).append(json.loads(body))
-                self.send_response(200)
+                with server._lock:
+                    refusals = server._refusals.get(key) or []
+                    status = refusals.pop(0) if refusals else 200
+                    if status == 200:
+                        server.raw_bodies.append(body)
+                        server.responses.setdefault(key, []).append(json.loads(body))
+                    else:
+                        server.refused.setdefault(key, []).append(status)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -37,6 +50,10 @@ class ResponseServer:
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
+
+    def refuse_next(self, key: str, statuses: list[int]) -> None:
+        with self._lock:
+            self._refusals[key] = list(statuses)
 
     def new_url(self) -> tuple[str, str]:
         key = uuid.uuid4().hex
