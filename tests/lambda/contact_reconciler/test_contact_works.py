@@ -5,13 +5,10 @@ before tracing starts): it must stay a small fraction of what a set of the whole
 reads the whole file into memory again fails here, whatever the machine's RSS.
 """
 
-import io
-import random
 import tracemalloc
-import uuid
 
 import pytest
-from botocore.response import StreamingBody
+from contact_file_objects import S3Files, file_bytes, ids
 
 from connect_contact_rules import shard_of
 from contact_reconciler.contact_works import Selections, works_for_create, works_for_delete, works_for_update
@@ -19,30 +16,6 @@ from contact_reconciler.resource_spec import parse_resource_spec
 
 CONTACTS = 60_000
 SHARDS = 120
-
-
-class S3Files:
-    """Stand-in for boto3's S3 client over bytes made before tracing; counts get_object calls and bytes."""
-
-    def __init__(self, objects: dict[str, bytes]) -> None:
-        self.objects = objects
-        self.reads: list[str] = []
-        self.bytes_read = 0
-
-    def get_object(self, Bucket, Key):
-        self.reads.append(Key)
-        data = self.objects[Key]
-        self.bytes_read += len(data)
-        return {"Body": StreamingBody(io.BytesIO(data), len(data))}
-
-
-def ids(count: int, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    return [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(count)]
-
-
-def file_bytes(contact_ids: list[str]) -> bytes:
-    return ("\n".join(contact_ids) + "\n").encode()
 
 
 def spec(key: str, index: int, count: int, attributes: dict[str, str] | None = None):
