@@ -103,3 +103,16 @@ def test_a_contact_of_the_previous_shard_is_answered_exactly_when_the_previous_s
     declarations, _ = others(dynamodb, state_table, s3, own, previous=properties("old.txt", 0, SHARDS))
     assert declarations.kept(left) == {"tier": frozenset({"silver"})}
     assert declarations.held_ids() < CONTACTS / 10
+
+
+def test_without_the_previous_shard_a_contact_outside_the_shard_keeps_other_files_values(
+    dynamodb, state_table, contact_file, caplog
+):
+    """Never clears another resource's value on a guess: kept, with a warning naming the contact."""
+    s3 = S3Files({"new.txt": file_bytes(contact_file[:10_000]), "g.txt": file_bytes(contact_file[:5])})
+    own = ("Shard0", properties("new.txt", 0, SHARDS + 1))
+    declare(dynamodb, state_table, [own, ("Other", properties("g.txt", None, 1, {"tier": "silver"}))])
+    outside = next(c for c in contact_file[10_000:] if shard_of(c, SHARDS + 1) != 0)
+    declarations, _ = others(dynamodb, state_table, s3, own)
+    assert declarations.kept(outside) == {"tier": frozenset({"silver"})}
+    assert outside in caplog.text
