@@ -19,6 +19,15 @@ UNREADABLE_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404", "AccessDenied"
 file's object: after an Update that changed the file, the previous one answers AccessDenied."""
 
 
+READ_CHUNK_BYTES = 1 << 16
+"""Bytes read from the object's body at a time (iter_lines holds one chunk and one line)."""
+
+
+def selection_source(spec: ResourceSpec) -> tuple[object, ...]:
+    """What identifies the IDs a selection lists, whatever its shard: the inline IDs, or the file."""
+    return (spec.contact_ids, spec.contact_file)
+
+
 class ContactFileUnavailable(Exception):
     """The contact file cannot be read: gone from its bucket, or no longer granted to this function."""
 
@@ -36,5 +45,5 @@ def iter_selection(spec: ResourceSpec, s3_client: S3ClientFactory) -> Iterator[s
         if code in UNREADABLE_CODES:
             raise ContactFileUnavailable(f"{contact_file.source} ({code})") from None
         raise
-    lines = (line.decode("utf-8") for line in body.iter_lines())
+    lines = (line.decode("utf-8") for line in body.iter_lines(chunk_size=READ_CHUNK_BYTES))
     yield from iter_contact_file(lines, contact_file.file_format, contact_file.source)

@@ -18,9 +18,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from connect_contact_rules import RuleViolation
+from connect_contact_rules import RuleViolation, shard_of
 
-from .contact_source import ContactFileUnavailable, S3ClientFactory, iter_selection
+from .contact_source import ContactFileUnavailable, S3ClientFactory, iter_selection, selection_source
 from .resource_spec import ResourceSpec, parse_resource_spec
 
 logger = logging.getLogger(__name__)
@@ -81,38 +81,84 @@ def _declarations(client: Any, table: str) -> Iterator[tuple[str, Mapping[str, A
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+Selected = frozenset[str] | None
+"""Of the contacts this resource asks about, those a declaration selects; None: it may select any contact."""
+
+
 class OtherDeclarations:
-    """The values the stack's other resources on the same instance declare, per contact (read on first use)."""
+    """The values the stack's other resources on the same instance declare, per contact (read on first use).
+
+    Only the contacts this resource can ask about are kept: those of its shard (and of its previous shard, when
+    given), so memory grows with the shard, not with the other files. Each other file is streamed once, however
+    many declarations list it. A sibling shard of the same file with the same shard count selects none of them
+    (shard_of decides), so its file is not read at all.
+    """
 
     def __init__(
-        self, client: Any, table: str, logical_id: str, spec: ResourceSpec, s3_client: S3ClientFactory
+        self,
+        client: Any,
+        table: str,
+        logical_id: str,
+        spec: ResourceSpec,
+        s3_client: S3ClientFactory,
+        *,
+        previous: ResourceSpec | None = None,
     ) -> None:
         self._client = client
         self._table = table
         self._logical_id = logical_id
         self._spec = spec
+        self._previous = previous
         self._s3_client = s3_client
         self._lock = threading.Lock()
-        self._others: list[tuple[ResourceSpec, frozenset[str] | None]] | None = None
+        self._others: list[tuple[ResourceSpec, Selected]] | None = None
+        self._warned_outside = False
+
+    def asks_about(self, contact_id: str) -> bool:
+        """Whether a contact is one this resource's works can hold: its shard, or its previous shard."""
+        previous = self._previous
+        return self._spec.selects(contact_id) or (previous is not None and previous.selects(contact_id))
 
     def kept(self, contact_id: str) -> Mapping[str, frozenset[str]]:
         """Key -> the values other resources declare for this contact (none of them is ever cleared)."""
+        others = self._load()
+        outside = not self.asks_about(contact_id)
         kept: dict[str, set[str]] = {}
-        for other, selected in self._load():
-            if (selected is None or contact_id in selected) and other.selects(contact_id):
-                for key, value in other.attributes.items():
-                    kept.setdefault(key, set()).add(value)
+        for other, selected in others:
+            if not other.selects(contact_id):
+                continue
+            if selected is not None and contact_id not in selected:
+                if not outside or selection_source(other) == selection_source(self._spec):
+                    continue  # a contact outside this resource's file is in no file-sibling's selection
+                self._warn_outside(contact_id)
+            for key, value in other.attributes.items():
+                kept.setdefault(key, set()).add(value)
         return {key: frozenset(values) for key, values in kept.items()}
 
-    def _load(self) -> list[tuple[ResourceSpec, frozenset[str] | None]]:
+    def held_ids(self) -> int:
+        """How many contact IDs are held for the other declarations (what memory grows with)."""
+        return sum(len(selected) for _, selected in self._load() if selected is not None)
+
+    def _warn_outside(self, contact_id: str) -> None:
+        if not self._warned_outside:
+            self._warned_outside = True
+            logger.warning(
+                "contact %s is outside this resource's shard and no previous shard was given: the values other "
+                "resources with other files declare are kept on it",
+                contact_id,
+            )
+
+    def _load(self) -> list[tuple[ResourceSpec, Selected]]:
         with self._lock:
             if self._others is None:
-                self._others = list(self._read())
+                self._others = self._read()
             return self._others
 
-    def _read(self) -> Iterator[tuple[ResourceSpec, frozenset[str] | None]]:
-        """(spec, its selection as a set, or None: it may select any contact) of each other declaration here."""
+    def _read(self) -> list[tuple[ResourceSpec, Selected]]:
+        """(spec, what it selects of the contacts asked about, or None) of each other declaration here."""
         own = self._spec
+        found: list[tuple[ResourceSpec, Selected]] = []
+        by_source: dict[tuple[object, ...], list[ResourceSpec]] = {}
         for logical_id, properties in _declarations(self._client, self._table):
             if logical_id == self._logical_id:
                 continue
@@ -127,14 +173,40 @@ class OtherDeclarations:
                 logger.info(
                     "%s (a search) also declares keys %s on this instance", logical_id, sorted(other.attributes)
                 )
-                yield other, None
+                found.append((other, None))
                 continue
-            try:
-                selected: frozenset[str] | None = frozenset(iter_selection(other, self._s3_client))
-            except ContactFileUnavailable as error:
-                logger.warning(
-                    "contact file of %s cannot be read (%s): its keys are kept on every contact", logical_id, error
-                )
-                selected = None
+            if self._sibling_selecting_none(other):
+                continue
             logger.info("%s also declares keys %s on this instance", logical_id, sorted(other.attributes))
-            yield other, selected
+            by_source.setdefault(selection_source(other), []).append(other)
+        for group in by_source.values():
+            found.extend(zip(group, self._selected(group), strict=True))
+        return found
+
+    def _sibling_selecting_none(self, other: ResourceSpec) -> bool:
+        """A shard of this resource's own selection with the same count and another index (no read needed): it
+        selects none of this shard's contacts, and the others asked about (left the selection) are not in it."""
+        own = self._spec
+        if other.shard is None or own.shard is None or selection_source(other) != selection_source(own):
+            return False
+        return other.shard.count == own.shard.count and other.shard.index != own.shard.index
+
+    def _selected(self, group: list[ResourceSpec]) -> list[Selected]:
+        """Streams the selection the declarations of a group share once, keeping the asked-about IDs each selects."""
+        held: list[set[str]] = [set() for _ in group]
+        by_count: dict[int | None, dict[int | None, list[int]]] = {}
+        for position, other in enumerate(group):
+            count, index = (other.shard.count, other.shard.index) if other.shard else (None, None)
+            by_count.setdefault(count, {}).setdefault(index, []).append(position)
+        try:
+            for contact_id in iter_selection(group[0], self._s3_client):
+                if not self.asks_about(contact_id):
+                    continue
+                for count, positions_by_index in by_count.items():
+                    index = None if count is None else shard_of(contact_id, count)
+                    for position in positions_by_index.get(index, ()):
+                        held[position].add(contact_id)
+        except ContactFileUnavailable as error:
+            logger.warning("contact file %s cannot be read: the keys of %d declarations are kept", error, len(group))
+            return [None for _ in group]
+        return [frozenset(ids) for ids in held]
