@@ -316,7 +316,9 @@ class ContactPlanner:
         plan.failures.extend(report.failures[: FIRST_CONTACTS - len(plan.failures)])
         plan.missing_ids.extend(report.missing_ids[: FIRST_CONTACTS - len(plan.missing_ids)])
         if phase.event != "Delete" and plan.fails is None:
-            plan.fails = failure_reason(report, spec.missing_contacts)  # a Delete always answers SUCCESS
+            plan.fails = failure_reason(
+                report, spec.missing_contacts, spec.max_failed_contacts
+            )  # a Delete always answers SUCCESS
 
     def _count(self, plan: ResourcePlan, work: ContactWork, contact: PlannedContact) -> None:
         outcome = contact.result.outcome
