@@ -66,6 +66,16 @@ def _rate(text: str) -> float:
     return rate
 
 
+def _sample_size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of contacts") from None
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{size} contacts: a sample holds at least 1")
+    return size
+
+
 def _interval(text: str) -> float:
     try:
         seconds = float(text)
@@ -111,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="at most N Connect calls per second, retries included (default: each resource's declared "
         "max_requests_per_second)",
+    )
+    common.add_argument(
+        "--sample",
+        type=_sample_size,
+        metavar="N",
+        help="read a uniform random sample of N contacts of each selection and estimate the counts, with 95%% "
+        "intervals (default: read every contact)",
+    )
+    common.add_argument(
+        "--sample-seed", type=int, metavar="SEED", help="the seed of --sample's random choice (default: random)"
     )
     common.add_argument(
         "--show-values",
@@ -160,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _announce(line: str) -> None:
+    """Before reading: what the plan reads and how long it takes (stderr, so stdout keeps the report only)."""
+    print(line, file=sys.stderr, flush=True)
+
+
 class StackPlanner:
     def __init__(self, clients: AwsClients, arguments: argparse.Namespace) -> None:
         self._clients = clients
@@ -183,6 +208,9 @@ class StackPlanner:
             file_assets=stack.file_assets,
             max_requests_per_second=self._arguments.max_requests_per_second,
             show_values=self._arguments.show_values,
+            sample=self._arguments.sample,
+            sample_seed=self._arguments.sample_seed,
+            announce=None if self._arguments.json else _announce,
         )
         new = contact_defaults_resources(stack.template)
         old = contact_defaults_resources(deployed.template or {})
