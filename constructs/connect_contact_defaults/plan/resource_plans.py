@@ -23,7 +23,16 @@ from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from tqdm import tqdm
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from connect_contact_rules import (
     RATE_HEADROOM,
@@ -221,6 +230,22 @@ def _add_counts(plan: ResourcePlan, counted: ResourcePlan, read: int, population
             mine[key] += extrapolate(count, read, population).value
 
 
+def _progress_bar() -> Progress:
+    """The reading's progress bar on stderr, drawn only when stderr is a terminal (nothing in a pipe or a log)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        MofNCompleteColumn(),
+        TextColumn("contacts"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr),
+        disable=not sys.stderr.isatty(),
+    )
+
+
 class SearchRefused(Exception):
     """The handler would stop a search operation before any write: the Reason it would answer."""
 
@@ -406,7 +431,8 @@ class ContactPlanner:
         live_values = LiveValues(connect) if self._show_values else None
         results: list[PlannedContact | None] = [None] * len(works)
         in_flight: dict[Future[PlannedContact], int] = {}
-        bar = tqdm(total=len(works), desc=label, unit="contact", file=sys.stderr, disable=not sys.stderr.isatty())
+        bar = _progress_bar()
+        task = bar.add_task(label, total=len(works))
 
         def collect(done: set[Future[PlannedContact]]) -> None:
             for future in done:
@@ -417,7 +443,7 @@ class ContactPlanner:
                     where = f"the contacts of instance {spec.instance_id} ({spec.region})"
                     raise aws_call_failed("connect:GetContactAttributes", where, error) from None
                 results[position] = contact
-                bar.update()
+                bar.advance(task)
                 self._stop_on(contact, spec, seconds)
 
         with bar, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan") as pool:
