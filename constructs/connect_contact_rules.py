@@ -91,6 +91,30 @@ ESTIMATE_SHARE = 0.8
 back to finish the contacts in flight, the hand-offs between invocations, and retries."""
 SHARDS_MAX = 200
 """At most this many custom resources for one ContactDefaults (a stack holds at most 500 resources)."""
+MAX_FAILED_CONTACTS_DEFAULT = 0
+"""How many failed contacts a resource tolerates and still answers SUCCESS (with Failed in Data and a WARNING)."""
+
+# --- Progress: what a working operation records and emits (the Lambda writes it, the status command reads it) ---
+PROGRESS_ATTRIBUTE = "progress"
+"""The attribute of the resource's lease item (pk "lease", sk the logical ID) that holds its ProgressSnapshot."""
+PROGRESS_LOG_INTERVAL_SECONDS = 60.0
+"""How often a working operation logs its INFO progress line (and an EMF record)."""
+METRIC_NAMESPACE = "ConnectContactDefaults"
+"""The CloudWatch namespace of the Embedded Metric Format records the Lambda logs."""
+METRIC_DIMENSION_STACK = "Stack"
+METRIC_DIMENSION_RESOURCE = "Resource"
+"""Dimensions of every metric: the stack name and the ContactDefaults' logical ID (each shard's own)."""
+
+
+class Metric:
+    """Metric names of METRIC_NAMESPACE (the Lambda's EMF records, ContactDefaults.metric_...())."""
+
+    CONTACTS_WRITTEN = "ContactsWritten"
+    CONTACTS_UNCHANGED = "ContactsUnchanged"
+    CONTACTS_MISSING = "ContactsMissing"
+    CONTACTS_FAILED = "ContactsFailed"
+    THROTTLED_CALLS = "ThrottledCalls"
+
 
 INSTANCE_ARN_PATTERN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):connect:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):instance/(?P<instance_id>[^/:]+)"
@@ -159,6 +183,7 @@ class Prop:
     MAX_REQUESTS_PER_SECOND = "MaxRequestsPerSecond"  # number as a string
     SERVICE_TIMEOUT_SECONDS = "ServiceTimeoutSeconds"  # the custom resource's ServiceTimeout, as a string
     SHARD = "Shard"  # {"Index", "Count"}: this resource stamps the contacts of the selection with shard_of == Index
+    MAX_FAILED_CONTACTS = "MaxFailedContacts"  # whole number as a string: failures tolerated (default 0)
 
 
 class SearchProp:
@@ -334,6 +359,11 @@ def check_something_declared(has_attributes: bool, has_expiry: bool, field: str 
 def check_max_requests_per_second(rate: float, field: str = "max_requests_per_second") -> None:
     if not 0 < rate < float("inf"):
         raise RuleViolation(field, f"{rate} is not a rate; it must be greater than 0 requests per second, and finite")
+
+
+def check_max_failed_contacts(count: int, field: str = "max_failed_contacts") -> None:
+    if count < 0:
+        raise RuleViolation(field, f"{count} is negative; it must be 0 (any failed contact fails the resource) or more")
 
 
 def check_service_timeout_seconds(seconds: int, field: str = "service_timeout") -> None:

@@ -7,16 +7,22 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from aws_cdk import Annotations, CustomResource, Duration, Fn, RemovalPolicy, Token, Tokenization
+from aws_cdk import Annotations, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token, Tokenization
+from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from connect_contact_rules import (
     EXPIRY_MINUTES_MIN,
+    MAX_FAILED_CONTACTS_DEFAULT,
     MAX_REQUESTS_PER_SECOND_DEFAULT,
+    METRIC_DIMENSION_RESOURCE,
+    METRIC_DIMENSION_STACK,
+    METRIC_NAMESPACE,
     RESOURCE_TYPE,
     SERVICE_TIMEOUT_MAX_SECONDS,
     SERVICE_TIMEOUT_MIN_SECONDS,
     AttributeMode,
+    Metric,
     MissingContactPolicy,
     Prop,
     Result,
@@ -25,6 +31,7 @@ from connect_contact_rules import (
     check_attribute_key,
     check_attributes,
     check_expiry_minutes,
+    check_max_failed_contacts,
     check_max_requests_per_second,
     check_service_timeout_seconds,
     check_something_declared,
@@ -108,6 +115,10 @@ class ContactDefaults(Construct):
         time, so this holds for all of them together. Default: 5.
     :param service_timeout: how long CloudFormation waits for one operation of a custom resource,
         a whole number of seconds from 1 second to 1 hour. Default: 1 hour.
+    :param max_failed_contacts: how many contacts may fail (after retries) with the resource still
+        answering SUCCESS, a whole number, at least 0: up to that many, the response's Data carries
+        ``Failed`` and the log a WARNING naming the first failed contacts; one more fails the resource
+        (and CloudFormation rolls back). Each shard counts its own. Default: 0 (any failure fails it).
     :raises ContactDefaultsValidationError: a concrete (non-token) prop breaks a rule, or the
         selection needs more than ``connect_contact_rules.SHARDS_MAX`` shards.
     """
@@ -127,6 +138,7 @@ class ContactDefaults(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         max_requests_per_second: float = MAX_REQUESTS_PER_SECOND_DEFAULT,
         service_timeout: Duration = SERVICE_TIMEOUT,
+        max_failed_contacts: int = MAX_FAILED_CONTACTS_DEFAULT,
     ) -> None:
         super().__init__(scope, construct_id)
         try:
@@ -152,6 +164,9 @@ class ContactDefaults(Construct):
             }
             if expiry_minutes is not None:
                 properties[Prop.CONTACT_EXPIRY_MINUTES] = expiry_minutes
+            max_failed = _max_failed_contacts(max_failed_contacts)
+            if max_failed is not None:  # left out at 0: a template without it is unchanged (no Update)
+                properties[Prop.MAX_FAILED_CONTACTS] = max_failed
             if not isinstance(contacts, ContactSelection):
                 raise RuleViolation(
                     "contacts",
@@ -225,9 +240,97 @@ class ContactDefaults(Construct):
         shard's, joined by commas)."""
         return self._result(Result.MISSING)
 
+    def metric(
+        self,
+        metric_name: str,
+        *,
+        period: Duration | None = None,
+        statistic: str = "Sum",
+        label: str | None = None,
+    ) -> cloudwatch.IMetric:
+        """A metric the handler emits for this ContactDefaults (namespace ``ConnectContactDefaults``, Embedded
+        Metric Format in its log, dimensions ``Stack`` and ``Resource``, the custom resource's logical ID).
+
+        One custom resource: an ``aws_cloudwatch.Metric``. Shards: a ``MathExpression`` that adds up every
+        shard's metric (a CloudWatch alarm takes at most 10 metrics: alarm on each shard's
+        ``metric_for_resource`` beyond 10 shards).
+
+        :param metric_name: one of ``connect_contact_rules.Metric``'s names.
+        :param period: default 5 minutes. :param statistic: default Sum (the values are counts).
+        """
+        metrics = [
+            self.metric_for_resource(resource, metric_name, period=period, statistic=statistic, label=label)
+            for resource in self.custom_resources
+        ]
+        if len(metrics) == 1:
+            return metrics[0]
+        return cloudwatch.MathExpression(
+            expression=" + ".join(f"FILL(m{index}, 0)" for index in range(len(metrics))),
+            using_metrics={f"m{index}": metric for index, metric in enumerate(metrics)},
+            period=period or Duration.minutes(5),
+            label=label or metric_name,
+        )
+
+    def metric_for_resource(
+        self,
+        resource: CustomResource,
+        metric_name: str,
+        *,
+        period: Duration | None = None,
+        statistic: str = "Sum",
+        label: str | None = None,
+    ) -> cloudwatch.Metric:
+        """The metric of one of ``custom_resources`` (one shard)."""
+        return cloudwatch.Metric(
+            namespace=METRIC_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={
+                METRIC_DIMENSION_STACK: Stack.of(self).stack_name,
+                METRIC_DIMENSION_RESOURCE: Stack.of(self).get_logical_id(resource.node.default_child),
+            },
+            period=period or Duration.minutes(5),
+            statistic=statistic,
+            label=label,
+        )
+
+    def metric_contacts_written(self, **props: Any) -> cloudwatch.IMetric:
+        """Contacts the handler wrote (UpdateContactAttributes or UpdateContact). Props as ``metric``."""
+        return self.metric(Metric.CONTACTS_WRITTEN, **props)
+
+    def metric_contacts_unchanged(self, **props: Any) -> cloudwatch.IMetric:
+        """Contacts that already held what is declared. Props as ``metric``."""
+        return self.metric(Metric.CONTACTS_UNCHANGED, **props)
+
+    def metric_contacts_missing(self, **props: Any) -> cloudwatch.IMetric:
+        """Selected contacts that do not exist. Props as ``metric``."""
+        return self.metric(Metric.CONTACTS_MISSING, **props)
+
+    def metric_contacts_failed(self, **props: Any) -> cloudwatch.IMetric:
+        """Contacts that failed after retries. An alarm on any failure, in one line::
+
+        defaults.metric_contacts_failed().create_alarm(stack, "ContactFailures", threshold=1, evaluation_periods=1)
+        """
+        return self.metric(Metric.CONTACTS_FAILED, **props)
+
+    def metric_throttled_calls(self, **props: Any) -> cloudwatch.IMetric:
+        """Connect calls that were throttled (HTTP 429) and retried. Props as ``metric``."""
+        return self.metric(Metric.THROTTLED_CALLS, **props)
+
     def _result(self, key: str) -> str:
         values = [resource.get_att_string(key) for resource in self.custom_resources]
         return values[0] if len(values) == 1 else Fn.join(",", values)
+
+
+def _max_failed_contacts(max_failed_contacts: int) -> str | None:
+    """The property (a string), None at 0; a token passes through (the handler checks it at deploy time)."""
+    if Token.is_unresolved(max_failed_contacts):
+        return Tokenization.stringify_number(max_failed_contacts)
+    if isinstance(max_failed_contacts, bool) or not isinstance(max_failed_contacts, int):
+        raise RuleViolation(
+            "max_failed_contacts", f"{max_failed_contacts!r} is not a whole number of contacts; give an int, at least 0"
+        )
+    check_max_failed_contacts(max_failed_contacts, "max_failed_contacts")
+    return None if max_failed_contacts == MAX_FAILED_CONTACTS_DEFAULT else str(max_failed_contacts)
 
 
 def _service_timeout_seconds(service_timeout: Duration) -> int | None:

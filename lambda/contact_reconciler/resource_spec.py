@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from connect_contact_rules import (
+    MAX_FAILED_CONTACTS_DEFAULT,
     MAX_REQUESTS_PER_SECOND_DEFAULT,
     SEARCH_CHANNELS,
     SEARCH_INITIATION_METHODS,
@@ -32,6 +33,7 @@ from connect_contact_rules import (
     check_expiry_minutes,
     check_instance_id,
     check_max_contacts,
+    check_max_failed_contacts,
     check_max_requests_per_second,
     check_queue_ids,
     check_revision,
@@ -82,6 +84,8 @@ class ResourceSpec:
     """This resource stamps only the contacts of the selection that fall into this shard (a large selection)."""
     search: SearchQuery | None = None
     """The search selection (ContactSelection.search), run by each operation."""
+    max_failed_contacts: int = MAX_FAILED_CONTACTS_DEFAULT
+    """Up to this many failed contacts still answer SUCCESS (Failed in Data, and a WARNING)."""
 
     def selects(self, contact_id: str) -> bool:
         """Whether a contact of the selection falls into this resource's shard (always, without shards)."""
@@ -156,6 +160,15 @@ def parse_resource_spec(properties: Mapping[str, Any], default_region: str) -> R
     if not 1 <= service_timeout <= SERVICE_TIMEOUT_DEFAULT_SECONDS:
         raise RuleViolation(Prop.SERVICE_TIMEOUT_SECONDS, f"{service_timeout} s is out of range; it must be 1 to 3600")
 
+    raw_max_failed = properties.get(Prop.MAX_FAILED_CONTACTS)
+    try:
+        max_failed = int(str(raw_max_failed)) if raw_max_failed not in (None, "") else MAX_FAILED_CONTACTS_DEFAULT
+    except ValueError:
+        raise RuleViolation(
+            Prop.MAX_FAILED_CONTACTS, f"{str(raw_max_failed)[:40]!r} is not a whole number of contacts"
+        ) from None
+    check_max_failed_contacts(max_failed, Prop.MAX_FAILED_CONTACTS)
+
     return ResourceSpec(
         instance_id=instance_id,
         region=str(region),
@@ -170,6 +183,7 @@ def parse_resource_spec(properties: Mapping[str, Any], default_region: str) -> R
         service_timeout_seconds=service_timeout,
         shard=_shard(properties),
         search=search,
+        max_failed_contacts=max_failed,
     )
 
 

@@ -36,13 +36,36 @@ def _with_first_ids(summary: str, contact_ids: list[str]) -> str:
     return text[:REASON_MAX_CHARACTERS]
 
 
-def failure_reason(report: ReconcileReport, missing_contacts: MissingContactPolicy) -> str | None:
-    """None when the resource succeeded; otherwise why it failed, how many contacts, and the first IDs."""
-    if report.failed:
-        why = "; ".join(f"{count} {reason}" for reason, count in report.failure_reasons.most_common())
-        summary = f"{report.failed} of {report.total} contacts failed ({why}"[: REASON_MAX_CHARACTERS - 40] + ")"
+def _failures_summary(report: ReconcileReport) -> str:
+    why = "; ".join(f"{count} {reason}" for reason, count in report.failure_reasons.most_common())
+    return f"{report.failed} of {report.total} contacts failed ({why}"[: REASON_MAX_CHARACTERS - 40] + ")"
+
+
+def failure_reason(
+    report: ReconcileReport, missing_contacts: MissingContactPolicy, max_failed_contacts: int = 0
+) -> str | None:
+    """None when the resource succeeded; otherwise why it failed, how many contacts, and the first IDs.
+
+    Up to ``max_failed_contacts`` failed contacts still succeed (tolerated_failures_warning says so); one more
+    fails the resource, and the Reason then names the limit.
+    """
+    if report.failed > max_failed_contacts:
+        summary = _failures_summary(report)
+        if max_failed_contacts:
+            summary += f", more than max_failed_contacts={max_failed_contacts}"
         return _with_first_ids(summary, [contact_id for contact_id, _ in report.failures])
     if report.missing and missing_contacts is MissingContactPolicy.FAIL:
         summary = f"{report.missing} of {report.total} contacts do not exist and missing_contacts is FAIL"
         return _with_first_ids(summary, report.missing_ids)
     return None
+
+
+def tolerated_failures_warning(report: ReconcileReport, max_failed_contacts: int) -> str | None:
+    """The WARNING of a resource that succeeds with failed contacts (at most max_failed_contacts), else None.
+
+    It names why they failed and the first contact IDs (never a value); the response's Data carries Failed.
+    """
+    if not report.failed or report.failed > max_failed_contacts:
+        return None
+    summary = f"{_failures_summary(report)}, within max_failed_contacts={max_failed_contacts}: answering SUCCESS"
+    return _with_first_ids(summary, [contact_id for contact_id, _ in report.failures])

@@ -480,6 +480,8 @@ INVALID = [
         "RemovalPolicy.RETAIN",
     ),
     ("mode", {"mode": "SOMETIMES"}, "mode", "AttributeMode.FILL_MISSING, AttributeMode.OVERWRITE"),
+    ("max-failed-negative", {"max_failed_contacts": -1}, "max_failed_contacts", "-1 is negative; it must be 0"),
+    ("max-failed-fraction", {"max_failed_contacts": 2.5}, "max_failed_contacts", "not a whole number"),
     ("missing", {"missing_contacts": "IGNORE"}, "missing_contacts", "MissingContactPolicy.SKIP"),
 ]
 

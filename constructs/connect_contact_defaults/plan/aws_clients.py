@@ -34,6 +34,9 @@ class AwsClients:
     def cloudformation(self, region: str) -> Any:
         return self._client("cloudformation", region, Config(retries={"mode": "standard"}, user_agent_extra=USER_AGENT))
 
+    def dynamodb(self, region: str) -> Any:
+        return self._client("dynamodb", region, Config(retries={"mode": "standard"}, user_agent_extra=USER_AGENT))
+
     def s3(self, region: str) -> Any:
         return self._client("s3", region, Config(retries={"mode": "standard"}, user_agent_extra=USER_AGENT))
 

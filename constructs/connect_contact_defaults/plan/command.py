@@ -1,7 +1,8 @@
-"""The command line: ``connect-contact-defaults plan|drift`` (also ``python -m connect_contact_defaults``).
+"""The command line: ``connect-contact-defaults plan|drift|status`` (also ``python -m connect_contact_defaults``).
 
 Exit code 0: nothing would change (no drift); 2: something would (drift found); 1: an error. As
-``terraform plan -detailed-exitcode``, so that a pipeline can gate on it.
+``terraform plan -detailed-exitcode``, so that a pipeline can gate on it. ``status``: 0 every resource is
+done, 2 one is waiting, running or failed, 1 an error.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ from .aws_clients import AwsClients
 from .cloud_assembly import AssemblyError, AssemblyStack, contact_defaults_resources, read_stacks
 from .command_errors import PlanError, no_region
 from .deployed_stacks import DeployedStack, deployed_stack_from_cloudformation, deployed_stack_from_file
+from .deployment_status import StackStatus, StatusReader, watch
 from .plan_report import StackPlan, has_changes, plan_json, plan_text
 from .resource_plans import Action, ContactPlanner, ResourcePlan, coarse_action, drift_phases, plan_phases
+from .status_report import status_json, status_renderable
 from .template_values import StackEnvironment, Unresolvable, parameter_values
 
 EXIT_NO_CHANGES = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+TEXT_WIDTH_OUTSIDE_A_TERMINAL = 200
 
 DESCRIPTION = """\
 Shows what a deployment will do to Amazon Connect contacts (plan), or which contacts no longer hold what
@@ -36,6 +40,8 @@ only (DescribeContact, GetContactAttributes), with the planning rules of the cus
 Attribute values are never printed without --show-values.
 
 Exit code: 0 nothing would change, 2 something would (drift found), 1 an error.
+status shows how far a deployment has come (read only): exit code 0 every resource done, 2 one is waiting,
+running or failed, 1 an error.
 """
 
 
@@ -60,23 +66,48 @@ def _rate(text: str) -> float:
     return rate
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = _ArgumentParser(add_help=False)
-    common.add_argument(
+def _sample_size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of contacts") from None
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{size} contacts: a sample holds at least 1")
+    return size
+
+
+def _interval(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 1 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{seconds:g} s is out of range; it must be 1 to 3600 seconds")
+    return seconds
+
+
+def _stack_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--assembly",
         type=Path,
         default=Path("cdk.out"),
         metavar="DIR",
         help="the cloud assembly `cdk synth` wrote (default: cdk.out)",
     )
-    common.add_argument(
+    parser.add_argument(
         "--stack",
         action="extend",
         nargs="+",
         metavar="NAME",
-        help="stacks to plan, by stack name, artifact ID or display name (glob patterns allowed; "
+        help="stacks to plan or show, by stack name, artifact ID or display name (glob patterns allowed; "
         "default: every stack of the assembly that declares or declared a ContactDefaults)",
     )
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _ArgumentParser(add_help=False)
+    _stack_options(common)
     common.add_argument(
         "--deployed-template",
         type=Path,
@@ -91,7 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="at most N Connect calls per second, retries included (default: each resource's declared "
         "max_requests_per_second)",
     )
-    common.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    common.add_argument(
+        "--sample",
+        type=_sample_size,
+        metavar="N",
+        help="read a uniform random sample of N contacts of each selection and estimate the counts, with 95%% "
+        "intervals (default: read every contact)",
+    )
+    common.add_argument(
+        "--sample-seed", type=int, metavar="SEED", help="the seed of --sample's random choice (default: random)"
+    )
     common.add_argument(
         "--show-values",
         action="store_true",
@@ -100,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog="connect-contact-defaults", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,drift}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,drift,status}")
     commands.add_parser(
         "plan",
         parents=[common],
@@ -115,7 +155,34 @@ def build_parser() -> argparse.ArgumentParser:
         description="Takes the deployed template as both sides: the contacts a redeploy would write. "
         "Exit code 0: no drift, 2: drift found, 1: an error.",
     )
+    status = commands.add_parser(
+        "status",
+        help="how far the deployed stack's ContactDefaults have come (read only)",
+        description="Reads the deployed stack's state table (CloudFormation ListStackResources and DescribeStacks, "
+        "DynamoDB Query): every ContactDefaults and shard waiting, running (with a progress bar, the rate and "
+        "the time left), done or failed, and how many are still queued. "
+        "Exit code 0: every resource done, 2: one is waiting, running or failed, 1: an error.",
+    )
+    _stack_options(status)
+    status.add_argument(
+        "--watch",
+        action="store_true",
+        help="refresh until nothing runs and nothing waits (or the stack's operation ended)",
+    )
+    status.add_argument(
+        "--interval", type=_interval, default=5.0, metavar="SECONDS", help="--watch refreshes this often (default: 5)"
+    )
+    status.add_argument(
+        "--state-table",
+        metavar="NAME",
+        help="the stack's state table by name, instead of the stack's resources (needs exactly one stack)",
+    )
     return parser
+
+
+def _announce(line: str) -> None:
+    """Before reading: what the plan reads and how long it takes (stderr, so stdout keeps the report only)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 class StackPlanner:
@@ -141,6 +208,9 @@ class StackPlanner:
             file_assets=stack.file_assets,
             max_requests_per_second=self._arguments.max_requests_per_second,
             show_values=self._arguments.show_values,
+            sample=self._arguments.sample,
+            sample_seed=self._arguments.sample_seed,
+            announce=None if self._arguments.json else _announce,
         )
         new = contact_defaults_resources(stack.template)
         old = contact_defaults_resources(deployed.template or {})
@@ -192,7 +262,56 @@ class StackPlanner:
         return lambda: self._clients.caller_account(region)
 
 
+def status_exit_code(statuses: list[StackStatus]) -> int:
+    done = all(resource.state == "done" for status in statuses for resource in status.resources)
+    return EXIT_NO_CHANGES if done else EXIT_CHANGES
+
+
+def run_status(arguments: argparse.Namespace) -> int:
+    from rich.console import Console  # noqa: PLC0415 (plan and drift start without it)
+    from rich.live import Live  # noqa: PLC0415
+
+    stacks = [
+        stack
+        for stack in read_stacks(arguments.assembly, arguments.stack)
+        if contact_defaults_resources(stack.template)
+    ]
+    if not stacks:
+        raise PlanError(f"no stack of the assembly at {arguments.assembly} declares a ContactDefaults")
+    if arguments.state_table is not None and len(stacks) != 1:
+        names = ", ".join(stack.stack_name for stack in stacks)
+        raise PlanError(f"--state-table is the table of one stack: choose it with --stack (stacks: {names})")
+    clients = AwsClients()
+
+    def read() -> list[StackStatus]:
+        statuses = []
+        for stack in stacks:
+            region = stack.region or clients.default_region
+            if not region:
+                raise no_region()
+            reader = StatusReader(clients.cloudformation(region), clients.dynamodb(region), table=arguments.state_table)
+            statuses.append(reader.read(stack))
+        return statuses
+
+    if arguments.json:
+        statuses = watch(read, lambda _: None, arguments.interval) if arguments.watch else read()
+        print(status_json(statuses))
+        return status_exit_code(statuses)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=TEXT_WIDTH_OUTSIDE_A_TERMINAL)  # a pipe or a log: the table is not squeezed to 80
+    if not arguments.watch:
+        statuses = read()
+        console.print(status_renderable(statuses))
+        return status_exit_code(statuses)
+    with Live(console=console, auto_refresh=False, transient=False) as live:
+        statuses = watch(read, lambda shown: live.update(status_renderable(shown), refresh=True), arguments.interval)
+    return status_exit_code(statuses)
+
+
 def run(arguments: argparse.Namespace) -> int:
+    if arguments.command == "status":
+        return run_status(arguments)
     drift = arguments.command == "drift"
     stacks = read_stacks(arguments.assembly, arguments.stack)
     if arguments.deployed_template is not None and len(stacks) != 1:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .resource_plans import Action, ResourcePlan
+from .sample_estimate import INTERVAL
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -46,6 +47,13 @@ def _resource_json(resource: ResourcePlan, show_values: bool) -> dict[str, Any]:
         "expirySet": resource.expiry_set,
         "firstContacts": list(resource.first_contacts),
     }
+    if resource.sampled:
+        document["sample"] = {
+            "read": sum(read for read, _ in resource.sampled),
+            "contacts": sum(population for _, population in resource.sampled),
+            "interval": INTERVAL,
+            "estimates": {_JSON_NAMES[name]: estimate.to_json() for name, estimate in resource.estimates.items()},
+        }
     if resource.fails is not None:
         document["fails"] = resource.fails
     if resource.unknown is not None:
@@ -56,6 +64,16 @@ def _resource_json(resource: ResourcePlan, show_values: bool) -> dict[str, Any]:
             for contact_id, values in resource.values.items()
         }
     return document
+
+
+_JSON_NAMES = {
+    "write": "write",
+    "unchanged": "unchanged",
+    "missing": "missing",
+    "would_fail": "wouldFail",
+    "expiry_set": "expirySet",
+    "expiry_skipped": "expirySkipped",
+}
 
 
 def plan_json(stacks: list[StackPlan], *, show_values: bool) -> str:
@@ -87,10 +105,25 @@ def _resource_text(resource: ResourcePlan, show_values: bool) -> list[str]:
     if resource.action is Action.NONE and not resource.targets:
         lines.append(f"{indent}properties unchanged: CloudFormation will not call the handler")
     lines.extend(f"{indent}{target}" for target in resource.targets)
+    if resource.sampled:
+        read = sum(read for read, _ in resource.sampled)
+        population = sum(population for _, population in resource.sampled)
+        lines.append(
+            f"{indent}ESTIMATES from a uniform random sample of {read:,} of {population:,} contacts ({INTERVAL}):"
+        )
+        for name, label in (
+            ("write", "to write"),
+            ("unchanged", "unchanged"),
+            ("missing", "missing"),
+            ("would_fail", "would fail"),
+            ("expiry_set", "expiry to set"),
+        ):
+            lines.append(f"{indent}  {label}: {resource.estimates[name].text()}")
     if resource.targets:
         lines.append(
             f"{indent}contacts: {resource.write} to write, {resource.unchanged} unchanged, "
             f"{resource.missing} missing, {resource.would_fail} would fail"
+            + (" (estimates)" if resource.sampled else "")
         )
         lines.append(
             f"{indent}expiry:   {resource.expiry_set} to set, {resource.expiry_skipped} skipped (voice and chat)"

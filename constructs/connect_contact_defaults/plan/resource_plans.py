@@ -23,7 +23,16 @@ from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from tqdm import tqdm
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from connect_contact_rules import (
     RATE_HEADROOM,
@@ -32,6 +41,7 @@ from connect_contact_rules import (
     RuleViolation,
     ValueRemovalPolicy,
     contacts_within,
+    estimated_seconds,
 )
 from contact_reconciler.checkpoint import Checkpoint
 from contact_reconciler.connect_contacts import ConnectCallFailed, InstanceNotFound
@@ -40,6 +50,7 @@ from contact_reconciler.contact_search import SearchPlan, operation_time
 from contact_reconciler.contact_source import ContactFileUnavailable
 from contact_reconciler.contact_works import Selections, works_for_create, works_for_delete, works_for_update
 from contact_reconciler.lifecycle import instance_not_found_reason
+from contact_reconciler.progress_record import duration_text
 from contact_reconciler.reconcile import Outcome, ReconcileReport, worker_count
 from contact_reconciler.resource_spec import ResourceSpec, parse_resource_spec
 from contact_reconciler.response_summary import failure_reason
@@ -49,6 +60,7 @@ from .cloud_assembly import ContactDefaultsResource
 from .command_errors import ACCESS_DENIED_CODES, PlanError, access_denied, aws_call_failed
 from .contact_files import AssemblyFirstS3
 from .planned_changes import LiveValues, PlannedContact, planned_contact, read_only_contacts
+from .sample_estimate import SAMPLED_COUNTS, Estimate, extrapolate, sample_positions
 from .template_values import StackEnvironment, Unresolvable, resolve, string_properties
 
 FIRST_CONTACTS = 10
@@ -103,6 +115,10 @@ class ResourcePlan:
     notes: list[str] = field(default_factory=list)
     values: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     """--show-values only: first contacts -> key -> (value now, value to write)."""
+    sampled: list[tuple[int, int]] = field(default_factory=list)
+    """--sample: (contacts read, contacts of the selection) per event; the counts are then estimates."""
+    estimates: dict[str, Estimate] = field(default_factory=dict)
+    """--sample: count name (write, unchanged, missing, would_fail, expiry_set) -> its estimate and 95% interval."""
 
     @property
     def has_changes(self) -> bool:
@@ -187,6 +203,49 @@ def drift_phases(deployed: ContactDefaultsResource, environment: StackEnvironmen
     return [Phase("Redeploy", spec, lambda selections: works_for_update(spec, spec, selections), spec)]
 
 
+COUNTS = ("write", "unchanged", "missing", "would_fail", "expiry_set", "expiry_skipped")
+assert len(COUNTS) == SAMPLED_COUNTS  # the intervals are simultaneous over these counts
+
+
+def _add_counts(plan: ResourcePlan, counted: ResourcePlan, read: int, population: int) -> None:
+    """Adds one event's counts to the plan: as read, or (a sample) extrapolated to the selection, with intervals."""
+    plan.first_contacts.extend(counted.first_contacts[: FIRST_CONTACTS - len(plan.first_contacts)])
+    plan.values.update(counted.values)
+    if read == population:
+        for name in COUNTS:
+            setattr(plan, name, getattr(plan, name) + getattr(counted, name))
+        plan.keys_set.update(counted.keys_set)
+        plan.keys_clear.update(counted.keys_clear)
+        return
+    plan.sampled.append((read, population))
+    for name in COUNTS:
+        estimate = extrapolate(getattr(counted, name), read, population)
+        setattr(plan, name, getattr(plan, name) + estimate.value)
+        before = plan.estimates.get(name, Estimate(0, 0, 0))
+        plan.estimates[name] = Estimate(
+            before.value + estimate.value, before.low + estimate.low, before.high + estimate.high
+        )
+    for mine, theirs in ((plan.keys_set, counted.keys_set), (plan.keys_clear, counted.keys_clear)):
+        for key, count in theirs.items():
+            mine[key] += extrapolate(count, read, population).value
+
+
+def _progress_bar() -> Progress:
+    """The reading's progress bar on stderr, drawn only when stderr is a terminal (nothing in a pipe or a log)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        MofNCompleteColumn(),
+        TextColumn("contacts"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr),
+        disable=not sys.stderr.isatty(),
+    )
+
+
 class SearchRefused(Exception):
     """The handler would stop a search operation before any write: the Reason it would answer."""
 
@@ -206,12 +265,18 @@ class ContactPlanner:
         file_assets: Mapping[str, Any],
         max_requests_per_second: float | None,
         show_values: bool,
+        sample: int | None = None,
+        sample_seed: int | None = None,
+        announce: Callable[[str], None] | None = None,
     ) -> None:
         self._clients = clients
         self._stack_region = stack_region
         self._file_assets = file_assets
         self._rate = max_requests_per_second
         self._show_values = show_values
+        self._sample = sample
+        self._sample_seed = sample_seed
+        self._announce = announce
 
     def plan(self, resource_plan: ResourcePlan, phases: list[Phase]) -> ResourcePlan:
         for phase in phases:
@@ -308,15 +373,34 @@ class ContactPlanner:
             else:
                 plan.fails = f"{estimate}: the handler fails before writing anything"
             return
+        population = len(works)
+        if self._sample is not None and self._sample < population:
+            works = [works[position] for position in sample_positions(population, self._sample, self._sample_seed)]
+        if self._announce is not None:
+            sampled = f" (a sample of {len(works):,} of {population:,})" if len(works) < population else ""
+            self._announce(
+                f"{plan.path} {phase.event}: reading {len(works):,} contacts{sampled} at {rate:g} requests/s, "
+                f"about {duration_text(estimated_seconds(len(works), rate))}"
+            )
         planned = self._read(works, spec, rate, f"{plan.path} {phase.event}")
         report = ReconcileReport()
+        counted = ResourcePlan(plan.path, plan.logical_id, plan.action)
         for work, contact in zip(works, planned, strict=True):
             report.add(contact.result)
-            self._count(plan, work, contact)
+            self._count(counted, work, contact)
+        _add_counts(plan, counted, len(works), population)
         plan.failures.extend(report.failures[: FIRST_CONTACTS - len(plan.failures)])
         plan.missing_ids.extend(report.missing_ids[: FIRST_CONTACTS - len(plan.missing_ids)])
-        if phase.event != "Delete" and plan.fails is None:
-            plan.fails = failure_reason(report, spec.missing_contacts)  # a Delete always answers SUCCESS
+        if phase.event != "Delete" and plan.fails is None:  # a Delete always answers SUCCESS
+            if len(works) == population:
+                plan.fails = failure_reason(report, spec.missing_contacts, spec.max_failed_contacts)
+            else:
+                failed = extrapolate(report.failed, len(works), population).value
+                reason = failure_reason(
+                    report, spec.missing_contacts, spec.max_failed_contacts if failed <= spec.max_failed_contacts else 0
+                )
+                if reason is not None:
+                    plan.fails = f"estimated from a sample of {len(works):,} of {population:,} contacts: {reason}"
 
     def _count(self, plan: ResourcePlan, work: ContactWork, contact: PlannedContact) -> None:
         outcome = contact.result.outcome
@@ -347,7 +431,8 @@ class ContactPlanner:
         live_values = LiveValues(connect) if self._show_values else None
         results: list[PlannedContact | None] = [None] * len(works)
         in_flight: dict[Future[PlannedContact], int] = {}
-        bar = tqdm(total=len(works), desc=label, unit="contact", file=sys.stderr, disable=not sys.stderr.isatty())
+        bar = _progress_bar()
+        task = bar.add_task(label, total=len(works))
 
         def collect(done: set[Future[PlannedContact]]) -> None:
             for future in done:
@@ -358,7 +443,7 @@ class ContactPlanner:
                     where = f"the contacts of instance {spec.instance_id} ({spec.region})"
                     raise aws_call_failed("connect:GetContactAttributes", where, error) from None
                 results[position] = contact
-                bar.update()
+                bar.advance(task)
                 self._stop_on(contact, spec, seconds)
 
         with bar, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan") as pool:

@@ -25,12 +25,25 @@ SCRIPT = Path(sys.executable).parent / "connect-contact-defaults"
 
 def test_console_script_and_module_explain_each_flag():
     for command in ([str(SCRIPT)], [sys.executable, "-m", "connect_contact_defaults"]):
+        completed = subprocess.run(
+            [*command, "status", "--help"], capture_output=True, text=True, check=False, timeout=60
+        )
+        assert completed.returncode == 0, completed.stderr
+        for flag in ("--assembly", "--stack", "--watch", "--interval", "--state-table", "--json"):
+            assert flag in completed.stdout
         for subcommand in ("plan", "drift"):
             completed = subprocess.run(
                 [*command, subcommand, "--help"], capture_output=True, text=True, check=False, timeout=60
             )
             assert completed.returncode == 0, completed.stderr
-            for flag in ("--assembly", "--stack", "--deployed-template", "--max-requests-per-second", "--json"):
+            for flag in (
+                "--assembly",
+                "--stack",
+                "--deployed-template",
+                "--max-requests-per-second",
+                "--json",
+                "--sample",
+            ):
                 assert flag in completed.stdout
             assert "--show-values" in completed.stdout and "personal data" in completed.stdout
 
@@ -64,7 +77,7 @@ def test_module_plans_end_to_end_without_loading_aws_cdk(emulator, assembly, tmp
 
 
 def test_progress_bar_on_a_terminal(emulator, assembly, tmp_path):
-    """stderr a terminal (a pseudo-terminal here): tqdm draws the bar there; stdout keeps the report only."""
+    """stderr a terminal (a pseudo-terminal here): rich draws the bar there; stdout keeps the report only."""
     emulator.add_contacts(INSTANCE_ID, [SeedContact(contact_id, channel="TASK") for contact_id in BUDGET_CONTACTS])
     empty = write_template(tmp_path, {"Resources": {}})
     controller, terminal = pty.openpty()

@@ -40,6 +40,11 @@ def test_defaults_for_optional_properties():
     assert spec.missing_contacts is MissingContactPolicy.SKIP
     assert spec.removal_policy is ValueRemovalPolicy.RETAIN
     assert spec.max_requests_per_second == 5.0
+    assert spec.max_failed_contacts == 0
+
+
+def test_max_failed_contacts_arrives_as_a_string():
+    assert parse_resource_spec({**BASE, "MaxFailedContacts": "12"}, "eu-west-2").max_failed_contacts == 12
 
 
 @pytest.mark.parametrize(
@@ -63,6 +68,8 @@ def test_defaults_for_optional_properties():
         ({"MaxRequestsPerSecond": "0"}, "MaxRequestsPerSecond", "greater than 0"),
         ({"MaxRequestsPerSecond": "inf"}, "MaxRequestsPerSecond", "and finite"),
         ({"MaxRequestsPerSecond": "fast"}, "MaxRequestsPerSecond", "not a number"),
+        ({"MaxFailedContacts": "-1"}, "MaxFailedContacts", "negative; it must be 0"),
+        ({"MaxFailedContacts": "a few"}, "MaxFailedContacts", "not a whole number"),
     ],
 )
 def test_invalid_properties_name_the_property_and_the_limit(change, field, fragment):

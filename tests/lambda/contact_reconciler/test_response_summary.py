@@ -4,7 +4,7 @@ import json
 
 from connect_contact_rules import MissingContactPolicy
 from contact_reconciler.reconcile import ContactResult, Outcome, ReconcileReport
-from contact_reconciler.response_summary import failure_reason, response_data
+from contact_reconciler.response_summary import failure_reason, response_data, tolerated_failures_warning
 
 
 def report_of(*results):
@@ -68,3 +68,59 @@ def test_reason_and_body_stay_small_for_huge_ids_and_counts():
         "NoEcho": False,
     }
     assert len(json.dumps(body)) < 4096
+
+
+# --- max_failed_contacts: a few failed contacts need not undo hours of work ---
+
+
+def three_failed():
+    return report_of(
+        ContactResult("ok", Outcome.UPDATED),
+        ContactResult("f1", Outcome.FAILED, "AccessDeniedException"),
+        ContactResult("f2", Outcome.FAILED, "AccessDeniedException"),
+        ContactResult("f3", Outcome.FAILED, "ThrottlingException after 8 attempts"),
+    )
+
+
+def test_at_the_limit_there_is_no_failure_reason_and_data_carries_failed():
+    report = three_failed()
+    assert failure_reason(report, MissingContactPolicy.SKIP, max_failed_contacts=3) is None
+    assert response_data(report)["Failed"] == "3"
+    warning = tolerated_failures_warning(report, 3)
+    assert warning == (
+        "3 of 4 contacts failed (2 AccessDeniedException; 1 ThrottlingException after 8 attempts), within "
+        "max_failed_contacts=3: answering SUCCESS. First: f1, f2, f3"
+    )
+
+
+def test_over_the_limit_the_reason_names_the_limit_and_there_is_no_warning():
+    report = three_failed()
+    reason = failure_reason(report, MissingContactPolicy.SKIP, max_failed_contacts=2)
+    assert reason == (
+        "3 of 4 contacts failed (2 AccessDeniedException; 1 ThrottlingException after 8 attempts), more than "
+        "max_failed_contacts=2. First: f1, f2, f3"
+    )
+    assert tolerated_failures_warning(report, 2) is None
+
+
+def test_the_default_zero_fails_on_the_first_failure_as_before():
+    report = three_failed()
+    assert failure_reason(report, MissingContactPolicy.SKIP) == failure_reason(report, MissingContactPolicy.SKIP, 0)
+    assert failure_reason(report, MissingContactPolicy.SKIP).startswith("3 of 4 contacts failed (")
+    assert "max_failed_contacts" not in failure_reason(report, MissingContactPolicy.SKIP)
+    assert tolerated_failures_warning(report_of(ContactResult("ok", Outcome.UPDATED)), 5) is None
+
+
+def test_tolerated_failures_still_fail_on_missing_contacts_under_fail():
+    report = report_of(ContactResult("f1", Outcome.FAILED, "x"), ContactResult("m", Outcome.MISSING))
+    assert failure_reason(report, MissingContactPolicy.FAIL, max_failed_contacts=1) == (
+        "1 of 2 contacts do not exist and missing_contacts is FAIL. First: m"
+    )
+
+
+def test_the_warning_fits_the_reason_length_with_many_failures():
+    report = report_of(*(ContactResult(f"{i:036d}", Outcome.FAILED, "AccessDeniedException") for i in range(100)))
+    warning = tolerated_failures_warning(report, 100)
+    assert warning is not None
+    assert len(warning) <= 256
+    assert warning.startswith("100 of 100 contacts failed (100 AccessDeniedException), within max_failed_contacts=100")
