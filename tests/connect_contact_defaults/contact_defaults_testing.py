@@ -139,8 +139,12 @@ def copy_checkout(destination: Path) -> Path:
 
 
 def lambda_function(template: dict[str, Any]) -> dict[str, Any]:
-    """The one AWS::Lambda::Function of a template."""
-    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    """The one custom-resource handler (index.handler) of a template; a continuous function shares its asset."""
+    functions = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "index.handler"
+    ]
     assert len(functions) == 1, functions
     return functions[0]
 

@@ -51,8 +51,9 @@ def greeting(template: Template) -> tuple[str, dict[str, Any]]:
 
 
 def test_one_function_with_its_settings(template):
-    template.resource_count_is("AWS::Lambda::Function", 1)
-    template.resource_count_is("Custom::ConnectContactDefaults", 2)
+    # The handler of every custom resource, and the continuous function of NewTaskDefaults.
+    template.resource_count_is("AWS::Lambda::Function", 2)
+    template.resource_count_is("Custom::ConnectContactDefaults", 3)
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -147,8 +148,8 @@ def test_cdk_synth_through_the_pinned_cli(tmp_path):
     )
     template = read_json(out / f"{example.STACK_NAME}.template.json")
     types = [resource["Type"] for resource in template["Resources"].values()]
-    assert types.count("AWS::Lambda::Function") == 1
-    assert types.count("Custom::ConnectContactDefaults") == 2
+    assert types.count("AWS::Lambda::Function") == 2  # the handler, and the continuous function
+    assert types.count("Custom::ConnectContactDefaults") == 3
     (resource,) = [
         r
         for name, r in template["Resources"].items()

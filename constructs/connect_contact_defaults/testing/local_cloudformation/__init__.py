@@ -1,5 +1,6 @@
 """A local stand-in for the CloudFormation side of a custom resource: events, the ResponseURL, the Lambda runtime."""
 
+from .continuous_function import ContinuousFunction, EventSourcePoller, FunctionRun, sqs_event
 from .lambda_runner import (
     Invocation,
     LambdaRunner,
@@ -15,6 +16,9 @@ from .tls import LocalCertificates, make_certificates
 
 __all__ = [
     "AsyncInvocation",
+    "ContinuousFunction",
+    "EventSourcePoller",
+    "FunctionRun",
     "Invocation",
     "LambdaRunner",
     "LambdaService",
@@ -23,6 +27,7 @@ __all__ = [
     "create_state_table",
     "make_certificates",
     "resource_properties",
+    "sqs_event",
     "string_properties",
     "synthesized_function_asset",
     "synthesized_resource_properties",

@@ -317,12 +317,13 @@ def create_state_table(aws_endpoint_url: str, region: str) -> str:
 
 
 def synthesized_function_asset(cdk_out: Path) -> Path:
-    """The asset directory of the stack's one Lambda function, from the template's asset metadata."""
-    paths = []
+    """The asset directory of the stack's Lambda functions (the handler, and any continuous function, share one),
+    from the template's asset metadata."""
+    paths = set()
     for template_file in cdk_out.glob("*.template.json"):
         template = json.loads(template_file.read_text())
         for resource in template["Resources"].values():
             if resource["Type"] == "AWS::Lambda::Function":
-                paths.append(cdk_out / resource["Metadata"]["aws:asset:path"])
+                paths.add(cdk_out / resource["Metadata"]["aws:asset:path"])
     assert len(paths) == 1, paths
-    return paths[0]
+    return paths.pop()
