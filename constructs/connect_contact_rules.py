@@ -761,16 +761,20 @@ def continuous_invocation_rate(max_requests_per_second: float) -> float:
     return max_requests_per_second / CONTINUOUS_BUDGET_SHARES
 
 
+def _minutes(width: timedelta) -> str:
+    return f"{width.total_seconds() / 60:g} minutes"
+
+
 def check_sweep_every(sweep_every: timedelta, field: str = "sweep_every") -> None:
     if not CONTINUOUS_SWEEP_EVERY_MIN <= sweep_every <= CONTINUOUS_SWEEP_EVERY_MAX:
         raise RuleViolation(
             field,
-            f"{_window_width(sweep_every)} is out of range; it must be {_window_width(CONTINUOUS_SWEEP_EVERY_MIN)} "
+            f"{_minutes(sweep_every)} is out of range; it must be {_minutes(CONTINUOUS_SWEEP_EVERY_MIN)} "
             f"(longer than the function's {CONTINUOUS_FUNCTION_TIMEOUT_SECONDS} s timeout, so sweeps never overlap) "
-            f"to {_window_width(CONTINUOUS_SWEEP_EVERY_MAX)}",
+            f"to {_minutes(CONTINUOUS_SWEEP_EVERY_MAX)}",
         )
     if sweep_every.total_seconds() % 60:
-        raise RuleViolation(field, f"{_window_width(sweep_every)} is not a whole number of minutes")
+        raise RuleViolation(field, f"{_minutes(sweep_every)} is not a whole number of minutes")
 
 
 def check_continuous_declaration_size(declaration_json: str, field: str = "attributes") -> None:
