@@ -11,13 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from aws_cdk import App, Duration, Environment, Stack
 
 from connect_contact_defaults import Channel, ContactDefaults, ContactSelection, ContinuousStamping
 from connect_contact_defaults.testing.connect_emulator import SeedContact
-from connect_contact_defaults.testing.local_cloudformation import ContinuousFunction, EventSourcePoller
+from connect_contact_defaults.testing.local_cloudformation import (
+    ContinuousFunction,
+    EventSourcePoller,
+    LocalContinuousStream,
+    local_client,
+)
 
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
@@ -58,37 +62,10 @@ def synth(
 
 
 def client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return local_client(service, endpoint, REGION)
 
 
-class Stream:
-    """The rule and queues of the template, made on moto: the rule with the synthesized pattern."""
-
-    def __init__(self, aws_endpoint: str, function: ContinuousFunction) -> None:
-        self.events = client("events", aws_endpoint)
-        self.sqs = client("sqs", aws_endpoint)
-        name = uuid.uuid4().hex[:12]
-        self.dlq_url = self.sqs.create_queue(QueueName=f"dlq-{name}")["QueueUrl"]
-        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=self.dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(function.max_receive_count)}
-        self.queue_url = self.sqs.create_queue(
-            QueueName=f"queue-{name}", Attributes={"RedrivePolicy": json.dumps(redrive)}
-        )["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        self.rule = f"contact-events-{name}"
-        self.events.put_rule(Name=self.rule, EventPattern=json.dumps(function.event_pattern))
-        self.events.put_targets(Rule=self.rule, Targets=[{"Id": "queue", "Arn": queue_arn}])
-
+class Stream(LocalContinuousStream):
     def received(self, queue_url: str | None = None) -> list[dict[str, Any]]:
         """Every message now in the queue (each received once, then deleted)."""
         bodies = []
@@ -100,16 +77,6 @@ class Stream:
                 self.sqs.delete_message(QueueUrl=queue_url or self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return bodies
 
-    def depth(self, queue_url: str) -> int:
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-
-    def close(self) -> None:
-        self.events.remove_targets(Rule=self.rule, Ids=["queue"])
-        self.events.delete_rule(Name=self.rule)
-
 
 @pytest.fixture
 def stream_for(aws_endpoint, emulator) -> Iterator[Any]:
@@ -119,7 +86,7 @@ def stream_for(aws_endpoint, emulator) -> Iterator[Any]:
     emulator.publish_events_to(client("events", aws_endpoint), REGION, ACCOUNT)
 
     def make(function: ContinuousFunction) -> Stream:
-        stream = Stream(aws_endpoint, function)
+        stream = Stream(aws_endpoint, function, region=REGION)
         streams.append(stream)
         return stream
 

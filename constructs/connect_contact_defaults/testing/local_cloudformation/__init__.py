@@ -1,6 +1,13 @@
 """A local stand-in for the CloudFormation side of a custom resource: events, the ResponseURL, the Lambda runtime."""
 
-from .continuous_function import ContinuousFunction, EventSourcePoller, FunctionRun, sqs_event
+from .continuous_function import (
+    ContinuousFunction,
+    EventSourcePoller,
+    FunctionRun,
+    LocalContinuousStream,
+    local_client,
+    sqs_event,
+)
 from .lambda_runner import (
     Invocation,
     LambdaRunner,
@@ -23,8 +30,10 @@ __all__ = [
     "LambdaRunner",
     "LambdaService",
     "LocalCertificates",
+    "LocalContinuousStream",
     "ResponseServer",
     "create_state_table",
+    "local_client",
     "make_certificates",
     "resource_properties",
     "sqs_event",

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +149,52 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
             for message in messages
         ]
     }
+
+
+def local_client(service: str, endpoint_url: str, region: str) -> Any:
+    """A boto3 client of a local stand-in (moto's server mode), with dummy credentials."""
+    import boto3  # noqa: PLC0415 (the testing kit's dependency, not this module's at import)
+
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+class LocalContinuousStream:
+    """The continuous stream's rule and queues as the template declares them, made on moto's server mode: a queue
+    with the template's redrive policy (maxReceiveCount) to a dead-letter queue, and a rule on the default bus with
+    the synthesized event pattern, targeting the queue. ``close`` removes the rule."""
+
+    def __init__(self, aws_endpoint_url: str, function: ContinuousFunction, *, region: str = "eu-west-2") -> None:
+        self.events = local_client("events", aws_endpoint_url, region)
+        self.sqs = local_client("sqs", aws_endpoint_url, region)
+        name = uuid.uuid4().hex[:12]
+        self.dlq_url = self.sqs.create_queue(QueueName=f"continuous-dlq-{name}")["QueueUrl"]
+        redrive = {"deadLetterTargetArn": self._arn(self.dlq_url), "maxReceiveCount": str(function.max_receive_count)}
+        self.queue_url = self.sqs.create_queue(
+            QueueName=f"continuous-{name}", Attributes={"RedrivePolicy": json.dumps(redrive)}
+        )["QueueUrl"]
+        self.rule = f"continuous-contact-events-{name}"
+        self.events.put_rule(Name=self.rule, EventPattern=json.dumps(function.event_pattern))
+        self.events.put_targets(Rule=self.rule, Targets=[{"Id": "queue", "Arn": self._arn(self.queue_url)}])
+
+    def _arn(self, queue_url: str) -> str:
+        attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        return str(attributes["QueueArn"])
+
+    def depth(self, queue_url: str) -> int:
+        """Messages in the queue, visible or in flight."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes[name]) for name in names)
+
+    def close(self) -> None:
+        self.events.remove_targets(Rule=self.rule, Ids=["queue"])
+        self.events.delete_rule(Name=self.rule)
 
 
 class EventSourcePoller:
