@@ -83,9 +83,10 @@ class ContactDefaultsExampleStack(Stack):
             removal_policy=removal_policy,
         )
         CfnOutput(self, "UpdatedRecentContacts", value=recent.updated_count)
-        # Continuous: every new task contact created through the API (StartTaskContact) gets a 3-day expiry and
-        # a survey flag from its contact event, and a sweep every 10 minutes stamps those whose events were lost;
-        # the last day's tasks are stamped at deployment (docs/continuous-defaults.md).
+        # Continuous: every new task contact created through the API (StartTaskContact) gets a source flag and a
+        # 7-day expiry (GreetingDefaults' too, so the two never disagree on a contact both select) from its contact
+        # event, and a sweep every 10 minutes stamps those whose events were lost; the last day's tasks are
+        # stamped at deployment (docs/continuous-defaults.md).
         ContactDefaults(
             self,
             "NewTaskDefaults",
@@ -98,8 +99,8 @@ class ContactDefaultsExampleStack(Stack):
                 revision=search_revision,
                 continuous=ContinuousStamping(max_requests_per_second=3, sweep_every=Duration.minutes(10)),
             ),
-            attributes={"surveyOffered": "false"},
-            contact_expiry=Duration.days(3),
+            attributes={"taskSource": "api"},
+            contact_expiry=Duration.days(7),
         )
 
 

@@ -192,7 +192,7 @@ def continuous_step(cdk_out: Path, runner: LambdaRunner, emulator: ConnectEmulat
     caused = [e["Detail"]["eventType"] for e in publisher.published[1:]]
     print(f"  our writes caused {caused}: the rule matches none of them (queue depth {stream.depth(stream.queue_url)})")
     stream.close()
-    if attributes.get("surveyOffered") != "false" or expiry != 3 * 24 * 60:
+    if attributes.get("taskSource") != "api" or expiry != 7 * 24 * 60:
         raise SystemExit("demo step failed: the new contact did not get the continuous declaration")
 
 
