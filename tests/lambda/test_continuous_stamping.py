@@ -5,6 +5,8 @@ fed the messages moto delivered, against the Connect emulator, which publishes c
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from connect_contact_defaults.testing.local_cloudformation import (
     LocalContinuousStream,
     local_client,
 )
+from connect_contact_defaults.testing.local_cloudformation.local_aws import local_aws_environment
 
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
@@ -275,3 +278,29 @@ def test_a_poison_message_goes_to_the_dead_letter_queue_and_does_not_block_the_o
     assert stream.depth(stream.queue_url) == 0
     dead = stream.sqs.receive_message(QueueUrl=stream.dlq_url, MaxNumberOfMessages=10)["Messages"]
     assert [message["Body"] for message in dead] == [poison]
+
+
+def drift(emulator, assembly: Path) -> tuple[int, str]:
+    """connect-contact-defaults drift on the assembly, as deployed, with the emulator as Connect."""
+    env = local_aws_environment(REGION, {"connect": emulator.endpoint_url})
+    completed = subprocess.run(
+        [sys.executable, "-m", "connect_contact_defaults", "drift", "--assembly", assembly.name,
+         "--deployed-template", f"{assembly.name}/ContinuousStack.template.json"],
+        cwd=assembly.parent, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    return completed.returncode, completed.stdout + completed.stderr
+
+
+def test_drift_finds_new_contacts_in_the_window_that_lack_the_declaration(tmp_path, stream_for, emulator):
+    function = synth(tmp_path / "assembly", attributes={"surveyOffered": "false"}, channels=[Channel.TASK])
+    stream = stream_for(function)
+    emulator.start_task_contact(INSTANCE_ID, "stamped-task")
+    EventSourcePoller(function, stream.sqs, stream.queue_url, connect_endpoint_url=emulator.endpoint_url).drain()
+    code, output = drift(emulator, tmp_path / "assembly")
+    assert code == 0, output
+    emulator.add_contact(INSTANCE_ID, SeedContact("lost-task", channel="TASK"), publish=False)
+    code, output = drift(emulator, tmp_path / "assembly")
+    assert code == 2 and "1 of 1 ContactDefaults drifted" in output and "1 to write" in output, output
+    function.run({"Sweep": {}}, connect_endpoint_url=emulator.endpoint_url)
+    code, output = drift(emulator, tmp_path / "assembly")
+    assert code == 0, output
