@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Example app: two ContactDefaults on an Amazon Connect instance, checked by cdk-nag: one for listed
-contacts, one for the contacts a search returns when the deployment runs.
+"""Example app: three ContactDefaults on an Amazon Connect instance, checked by cdk-nag: one for listed
+contacts, one for the contacts a search returns when the deployment runs, and one continuous search whose
+declaration also reaches the task contacts created after the deployment.
 
     cdk synth -c instanceId=<instance-id> -c contactIds=<id>,<id> [-c removalPolicy=destroy] [-c searchRevision=<text>]
 
@@ -18,7 +19,14 @@ from aws_cdk import App, CfnOutput, Duration, RemovalPolicy, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from connect_contact_defaults import AttributeMode, Channel, ContactDefaults, ContactSelection, MissingContactPolicy
+from connect_contact_defaults import (
+    AttributeMode,
+    Channel,
+    ContactDefaults,
+    ContactSelection,
+    ContinuousStamping,
+    MissingContactPolicy,
+)
 
 PLACEHOLDER_INSTANCE_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 PLACEHOLDER_CONTACT_IDS = ("11111111-2222-3333-4444-123456789012", "11111111-2222-3333-4444-123456789013")
@@ -75,6 +83,25 @@ class ContactDefaultsExampleStack(Stack):
             removal_policy=removal_policy,
         )
         CfnOutput(self, "UpdatedRecentContacts", value=recent.updated_count)
+        # Continuous: every new task contact created through the API (StartTaskContact) gets a source flag and a
+        # 7-day expiry (GreetingDefaults' too, so the two never disagree on a contact both select) from its contact
+        # event, and a sweep every 10 minutes stamps those whose events were lost; the last day's tasks are
+        # stamped at deployment (docs/continuous-defaults.md).
+        ContactDefaults(
+            self,
+            "NewTaskDefaults",
+            instance_id=instance_id,
+            contacts=ContactSelection.search(
+                initiated_within=Duration.days(1),
+                channels=[Channel.TASK],
+                initiation_methods=["API"],
+                max_contacts=2_000,
+                revision=search_revision,
+                continuous=ContinuousStamping(max_requests_per_second=3, sweep_every=Duration.minutes(10)),
+            ),
+            attributes={"taskSource": "api"},
+            contact_expiry=Duration.days(7),
+        )
 
 
 def _contact_ids(value: Any) -> list[str]:

@@ -732,3 +732,86 @@ def search_listing_seconds(contacts: int, max_requests_per_second: float) -> flo
     """How long listing ``contacts`` contacts takes at SearchContacts' pace (pages of SEARCH_PAGE_SIZE)."""
     pages = max(1, math.ceil(contacts / SEARCH_PAGE_SIZE))
     return pages / (search_contacts_rate(max_requests_per_second) * RATE_HEADROOM)
+
+
+# --- Continuous stamping: ContactSelection.search(..., continuous=ContinuousStamping(...)) ---
+
+CONTACT_EVENT_SOURCE = "aws.connect"
+CONTACT_EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
+"""Amazon Connect contact events on the default EventBridge bus of the instance's Region (admin guide, "Amazon
+Connect contact events"; EventBridge reference, "Amazon Connect events")."""
+CONTACT_EVENT_INITIATED = "INITIATED"
+CONTACT_EVENT_QUEUED = "QUEUED"
+"""A queue filter needs QUEUED: an INITIATED event carries no queue yet (the contact is routed later)."""
+
+CONTINUOUS_MAX_CONCURRENCY = 2
+"""The consumer's event source mapping runs at most this many invocations (ScalingConfig.MaximumConcurrency, whose
+minimum is 2)."""
+CONTINUOUS_SWEEPS_AT_ONCE = 1
+CONTINUOUS_BUDGET_SHARES = CONTINUOUS_MAX_CONCURRENCY + CONTINUOUS_SWEEPS_AT_ONCE
+"""Each invocation of the continuous function paces every Connect API at budget / this: the consumers and the
+sweep together stay within the budget."""
+CONTINUOUS_BATCH_SIZE = 10
+CONTINUOUS_FUNCTION_TIMEOUT_SECONDS = 120
+CONTINUOUS_VISIBILITY_TIMEOUT_SECONDS = 6 * CONTINUOUS_FUNCTION_TIMEOUT_SECONDS
+"""Lambda's advice for an SQS event source: at least 6 times the function timeout."""
+CONTINUOUS_MAX_RECEIVE_COUNT = 3
+"""A message that fails this many times goes to the dead-letter queue."""
+CONTINUOUS_REQUESTS_PER_SECOND_DEFAULT = 3.0
+CONTINUOUS_SWEEP_EVERY_DEFAULT = timedelta(minutes=10)
+CONTINUOUS_SWEEP_EVERY_MIN = timedelta(minutes=5)
+"""Longer than the function's timeout, so that one sweep has ended before the next starts."""
+CONTINUOUS_SWEEP_EVERY_MAX = timedelta(hours=24)
+CONTINUOUS_SWEEP_WINDOW_FACTOR = 2
+"""A sweep searches the contacts initiated within this many sweep intervals before it: every contact is in the
+window of at least two sweeps."""
+CONTINUOUS_ENVIRONMENT_MAX_BYTES = 4_096
+"""Lambda's limit for all environment variables of a function together (Lambda quotas)."""
+CONTINUOUS_DECLARATION_VARIABLE = "CONTINUOUS_DECLARATION"
+"""The continuous function's environment variable that holds its declaration (JSON, keys in ContinuousProp)."""
+
+
+class ContinuousProp:
+    """Keys of the continuous function's declaration (CONTINUOUS_DECLARATION, JSON)."""
+
+    INSTANCE_ID = "InstanceId"
+    INSTANCE_ARN = "InstanceArn"
+    ATTRIBUTES = "Attributes"
+    MODE = "Mode"
+    CONTACT_EXPIRY_MINUTES = "ContactExpiryMinutes"  # optional whole minutes (a number)
+    CHANNELS = "Channels"
+    QUEUE_IDS = "QueueIds"
+    INITIATION_METHODS = "InitiationMethods"
+    MAX_REQUESTS_PER_SECOND = "MaxRequestsPerSecond"  # the budget for continuous work, every API on its own
+    SWEEP_WINDOW_SECONDS = "SweepWindowSeconds"
+
+
+def continuous_invocation_rate(max_requests_per_second: float) -> float:
+    """The pace of each API in one invocation of the continuous function (its share of the budget)."""
+    return max_requests_per_second / CONTINUOUS_BUDGET_SHARES
+
+
+def _minutes(width: timedelta) -> str:
+    return f"{width.total_seconds() / 60:g} minutes"
+
+
+def check_sweep_every(sweep_every: timedelta, field: str = "sweep_every") -> None:
+    if not CONTINUOUS_SWEEP_EVERY_MIN <= sweep_every <= CONTINUOUS_SWEEP_EVERY_MAX:
+        raise RuleViolation(
+            field,
+            f"{_minutes(sweep_every)} is out of range; it must be {_minutes(CONTINUOUS_SWEEP_EVERY_MIN)} "
+            f"(longer than the function's {CONTINUOUS_FUNCTION_TIMEOUT_SECONDS} s timeout, so sweeps never overlap) "
+            f"to {_minutes(CONTINUOUS_SWEEP_EVERY_MAX)}",
+        )
+    if sweep_every.total_seconds() % 60:
+        raise RuleViolation(field, f"{_minutes(sweep_every)} is not a whole number of minutes")
+
+
+def check_continuous_declaration_size(declaration_json: str, field: str = "attributes") -> None:
+    size = len(declaration_json.encode("utf-8"))
+    if size > CONTINUOUS_ENVIRONMENT_MAX_BYTES:
+        raise RuleViolation(
+            field,
+            f"the continuous declaration takes {size} bytes; the continuous function carries it in its environment, "
+            f"which Lambda limits to {CONTINUOUS_ENVIRONMENT_MAX_BYTES} bytes: declare fewer or shorter attributes",
+        )

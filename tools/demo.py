@@ -7,7 +7,10 @@
    synthesized template's properties, and prints the contacts' attributes and expiry after each step,
    with a line per contact saying why it ended as it did: the listed contacts' resource through Create,
    Update and Delete, then the search resource (email and task contacts of the last 7 days; the seeded
-   contacts were initiated just now) through Create and Delete. Exits non-zero if any step fails.
+   contacts were initiated just now) through Create and Delete.
+4. Continuous stamping (NewTaskDefaults): creates a task contact after the "deployment"; the emulator publishes
+   its INITIATED event to moto's EventBridge, the synthesized rule delivers it to the queue, and the continuous
+   function (run from the asset) stamps the contact. Exits non-zero if any step fails.
 
 Needs only requirements-demo.txt (make demo installs it into .build/demo-venv), the CDK CLI and `make asset`.
 """
@@ -27,7 +30,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "constructs")]
 
 from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact  # noqa: E402
 from connect_contact_defaults.testing.local_cloudformation import (  # noqa: E402
+    ContinuousFunction,
+    EventSourcePoller,
     LambdaRunner,
+    LocalContinuousStream,
     ResponseServer,
     make_certificates,
     synthesized_function_asset,
@@ -159,6 +165,37 @@ def step(
     return result.physical_id
 
 
+NEW_TASK_ID = "22222222-bbbb-4000-8000-000000000001"
+
+
+def continuous_step(cdk_out: Path, runner: LambdaRunner, emulator: ConnectEmulator) -> None:
+    """NewTaskDefaults (continuous): a task contact created after the deployment gets the declaration from its
+    INITIATED event: the synthesized rule on moto's EventBridge, its queue on moto's SQS, the continuous function
+    run from the asset on what the queue delivered."""
+    from connect_contact_defaults.testing.local_cloudformation import local_client  # noqa: PLC0415
+
+    function = ContinuousFunction.from_template(cdk_out, "NewTaskDefaults", region=REGION)
+    stream = LocalContinuousStream(runner.aws_endpoint_url, function, region=REGION)
+    publisher = emulator.publish_events_to(local_client("events", runner.aws_endpoint_url, REGION), REGION)
+    print("\n== Continuous (NewTaskDefaults): a task contact created after the deployment")
+    print(f"  rule pattern: {json.dumps(function.event_pattern['detail'], sort_keys=True)}")
+    emulator.start_task_contact(INSTANCE_ID, NEW_TASK_ID)
+    print(
+        f"  StartTaskContact {NEW_TASK_ID}: Connect publishes {[e['Detail']['eventType'] for e in publisher.published]}"
+    )
+    print(f"  messages in the queue: {stream.depth(stream.queue_url)}")
+    poller = EventSourcePoller(function, stream.sqs, stream.queue_url, connect_endpoint_url=emulator.endpoint_url)
+    batches = poller.drain()
+    attributes = emulator.attributes(INSTANCE_ID, NEW_TASK_ID)
+    expiry = emulator.expiry_minutes(INSTANCE_ID, NEW_TASK_ID)
+    print(f"  consumer: {batches} batch(es); contact now holds {json.dumps(attributes)}, expiry {expiry} min")
+    caused = [e["Detail"]["eventType"] for e in publisher.published[1:]]
+    print(f"  our writes caused {caused}: the rule matches none of them (queue depth {stream.depth(stream.queue_url)})")
+    stream.close()
+    if attributes.get("taskSource") != "api" or expiry != 7 * 24 * 60:
+        raise SystemExit("demo step failed: the new contact did not get the continuous declaration")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="contact-defaults-demo-") as work:
         work_dir = Path(work)
@@ -196,10 +233,14 @@ def main() -> None:
                     "Delete", search_props, physical_id=search_physical_id, logical_id=search_id
                 )
                 step(runner, emulator, "Delete (search, the query run again; DESTROY)", search_delete, set())
+                continuous_step(created_out, runner, emulator)
                 runner.close()
         finally:
             responses.close()
-    print("\ndemo: Create, Update and Delete (listed contacts), Create and Delete (search) all succeeded")
+    print(
+        "\ndemo: Create, Update and Delete (listed contacts), Create and Delete (search) and the continuous "
+        "stamping of a new contact all succeeded"
+    )
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ def main() -> None:
         synth(first, CREATE_CONTACTS)
         logical_id, create_props = custom_resource(first, "GreetingDefaults")
         search_id, search_props = custom_resource(first, "RecentEmailAndTaskDefaults")
+        new_task_id, new_task_props = custom_resource(first, "NewTaskDefaults")
         _, update_props = custom_resource(synth(second, UPDATE_CONTACTS), "GreetingDefaults")
         (work_dir / "nothing-deployed.json").write_text('{"Resources": {}}')
         certificates = make_certificates(work_dir)
@@ -88,6 +89,8 @@ def main() -> None:
                 )
                 physical_id = deploy(runner, runner.event("Create", create_props, logical_id=logical_id), "Create")
                 deploy(runner, runner.event("Create", search_props, logical_id=search_id), "Create (search)")
+                new_tasks = runner.event("Create", new_task_props, logical_id=new_task_id)
+                deploy(runner, new_tasks, "Create (continuous search)")
 
                 deployed = f"{first.name}/{STACK}.template.json"
                 command(emulator, work_dir, "plan", "--assembly", second.name, "--deployed-template", deployed)

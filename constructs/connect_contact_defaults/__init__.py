@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from .contact_defaults import ContactDefaults
     from .contact_selection import ContactSelection
+    from .continuous_stamping import ContinuousStamping
     from .validation_error import ContactDefaultsValidationError
 
 _EXPORTS = {
@@ -25,6 +26,7 @@ _EXPORTS = {
     "RESOURCE_TYPE": "connect_contact_rules",
     "ContactDefaults": "connect_contact_defaults.contact_defaults",
     "ContactSelection": "connect_contact_defaults.contact_selection",
+    "ContinuousStamping": "connect_contact_defaults.continuous_stamping",
     "ContactDefaultsValidationError": "connect_contact_defaults.validation_error",
 }
 
@@ -35,6 +37,7 @@ __all__ = [
     "ContactDefaults",
     "ContactDefaultsValidationError",
     "ContactSelection",
+    "ContinuousStamping",
     "MissingContactPolicy",
 ]
 

@@ -41,6 +41,7 @@ from connect_contact_rules import (
 
 from .contact_defaults_function import ContactDefaultsFunction
 from .contact_selection import ContactSelection
+from .continuous_stamping import ContinuousStampingStream, continuous_declaration
 from .declaration_conflicts import DeclarationConflicts
 from .instance_reference import InstanceReference
 from .validation_error import ContactDefaultsValidationError
@@ -178,6 +179,17 @@ class ContactDefaults(Construct):
             """This resource's own policy on the handler's role: its instance's and its selection's grants."""
             properties.update(contacts.bind(self, self.policy, instance))
             shards = _shards(contacts, max_requests_per_second, timeout_seconds)
+            continuous = contacts.continuous_stamping()
+            if continuous is not None:  # docs/continuous-defaults.md
+                declaration = continuous_declaration(
+                    *continuous,
+                    attributes=attribute_map,
+                    mode=properties[Prop.MODE],
+                    expiry_minutes=expiry_minutes,
+                    removal_policy=_value_removal_policy(removal_policy),
+                    instance=instance,
+                    stack=Stack.of(self),
+                )
         except RuleViolation as violation:
             # Nothing half-built stays in the tree: no policy on the role, no asset.
             for child in list(self.node.children):
@@ -210,6 +222,20 @@ class ContactDefaults(Construct):
             self.custom_resources.append(resource)
         self.custom_resource = self.custom_resources[0]
         """The (first) custom resource: ``Resource``, or ``Shard0`` when the selection is sharded."""
+        self.continuous: ContinuousStampingStream | None = None
+        """The stream that stamps new contacts (rule, queues, function, sweep) of a continuous search, else None."""
+        if continuous is not None:
+            self.continuous = ContinuousStampingStream(
+                self,
+                "Continuous",
+                instance=instance,
+                query=continuous[1],
+                declaration=declaration,
+                sweep_every=continuous[0].sweep_interval(),
+                contact_expiry=expiry_minutes is not None,
+            )
+            # The function is updated before the resource's Update moves the values (docs/continuous-defaults.md).
+            self.custom_resource.node.add_dependency(self.continuous.function)
         if shards > 1 and timeout_seconds is not None:
             Annotations.of(self).add_info(
                 f"{shards} shards (custom resources Shard0 to Shard{shards - 1}, run one after another): the "

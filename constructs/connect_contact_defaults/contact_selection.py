@@ -6,7 +6,7 @@ import abc
 import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration, Token, Tokenization
 from aws_cdk import aws_iam as iam
@@ -37,6 +37,9 @@ from connect_contact_rules import (
 )
 
 from .instance_reference import InstanceReference
+
+if TYPE_CHECKING:
+    from .continuous_stamping import ContinuousQuery, ContinuousStamping
 
 INSTANCE_PROBE_ACTIONS = ("connect:DescribeInstanceAttribute",)
 """On the instance ARN, for a selection of IDs or a file: before any write the handler reads one instance
@@ -107,6 +110,7 @@ class ContactSelection(abc.ABC):
         initiation_methods: Sequence[str] | None = None,
         max_contacts: int = SEARCH_MAX_CONTACTS_DEFAULT,
         revision: str | None = None,
+        continuous: ContinuousStamping | None = None,
     ) -> ContactSelection:
         """The contacts Amazon Connect's SearchContacts returns when the deployment runs: those initiated
         within a window (``TimeRange.Type`` ``INITIATION_TIMESTAMP``) that match every filter given.
@@ -139,6 +143,11 @@ class ContactSelection(abc.ABC):
         :param revision: any string (at most 256 characters); changing it makes CloudFormation update
             the resource, which runs the search again (a relative window then ends at that moment).
             Default: none.
+        :param continuous: ``ContinuousStamping(...)``: the declaration also applies to every contact created after
+            the deployment that matches the channels, queues and initiation methods (from its contact event, and a
+            scheduled sweep for lost events; docs/continuous-defaults.md). Needs ``initiated_within`` (the backfill
+            window), filters and attributes known at synth, and ``RemovalPolicy.RETAIN``. Default: none (only the
+            contacts the search returns when the deployment runs).
         """
         return _ContactSearch(
             initiated_within=initiated_within,
@@ -149,6 +158,7 @@ class ContactSelection(abc.ABC):
             initiation_methods=initiation_methods,
             max_contacts=max_contacts,
             revision=revision,
+            continuous=continuous,
         )
 
     @abc.abstractmethod
@@ -171,6 +181,10 @@ class ContactSelection(abc.ABC):
         these IDs (``connect_contact_rules.shard_count``); a selection whose contacts are only known at
         deploy time (tokens, a search) returns None and stays one custom resource.
         """
+        return None
+
+    def continuous_stamping(self) -> tuple[ContinuousStamping, ContinuousQuery] | None:
+        """The continuous stamping of a search selection and its checked filters (after ``bind``), else None."""
         return None
 
 
@@ -261,6 +275,7 @@ class _ContactSearch(ContactSelection):
         initiation_methods: Sequence[str] | None,
         max_contacts: int,
         revision: str | None,
+        continuous: ContinuousStamping | None = None,
     ) -> None:
         for name, values in (
             ("channels", channels),
@@ -277,6 +292,34 @@ class _ContactSearch(ContactSelection):
         self._initiation_methods = None if initiation_methods is None else list(initiation_methods)
         self._max_contacts = max_contacts
         self._revision = revision
+        self._continuous = continuous
+        self._continuous_query: ContinuousQuery | None = None
+
+    def continuous_stamping(self) -> tuple[ContinuousStamping, ContinuousQuery] | None:
+        if self._continuous is None or self._continuous_query is None:
+            return None
+        return self._continuous, self._continuous_query
+
+    def _bind_continuous(
+        self, channels: tuple[str, ...], queue_ids: Sequence[str] | str, methods: tuple[str, ...]
+    ) -> None:
+        from .continuous_stamping import ContinuousQuery, ContinuousStamping  # noqa: PLC0415 (import cycle)
+
+        if not isinstance(self._continuous, ContinuousStamping):
+            raise RuleViolation(
+                "continuous", f"is a {type(self._continuous).__name__}; give ContinuousStamping(...) or None"
+            )
+        if self._within is None:
+            raise RuleViolation(
+                "continuous",
+                "needs initiated_within: an absolute window (initiated_after/initiated_before) ends, while continuous "
+                "stamping applies the declaration to contacts initiated from now on",
+            )
+        if isinstance(queue_ids, str) or any(Token.is_unresolved(queue_id) for queue_id in queue_ids):
+            raise RuleViolation(
+                "queue_ids", "hold a token; continuous stamping matches contact events on queue ARNs known at synth"
+            )
+        self._continuous_query = ContinuousQuery(channels, tuple(queue_ids), methods)
 
     def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
         within, within_token = _window_duration(self._within)
@@ -309,6 +352,8 @@ class _ContactSearch(ContactSelection):
             properties[SearchProp.INITIATED_WITHIN_SECONDS] = Tokenization.stringify_number(self._within.to_seconds())
         if isinstance(queue_ids, str):  # a list token
             properties[SearchProp.QUEUE_IDS] = queue_ids
+        if self._continuous is not None:
+            self._bind_continuous(channels, queue_ids, methods)
 
         policy.add_statements(iam.PolicyStatement(actions=list(SEARCH_ACTIONS), resources=[instance.instance_arn]))
         return {Prop.CONTACT_SEARCH: properties}

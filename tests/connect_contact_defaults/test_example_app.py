@@ -61,8 +61,9 @@ def greeting(template: Template) -> tuple[str, dict[str, Any]]:
 
 
 def test_one_function_with_its_settings(template):
-    template.resource_count_is("AWS::Lambda::Function", 2)  # the handler and its on-failure destination
-    template.resource_count_is("Custom::ConnectContactDefaults", 2)
+    # The handler and its on-failure destination, and the continuous function of NewTaskDefaults.
+    template.resource_count_is("AWS::Lambda::Function", 3)
+    template.resource_count_is("Custom::ConnectContactDefaults", 3)
     handler_function(template)  # one of them is the handler
     retries_exhausted_function(template)
     template.has_resource_properties(
@@ -162,9 +163,9 @@ def test_cdk_synth_through_the_pinned_cli(tmp_path):
     )
     template = read_json(out / f"{example.STACK_NAME}.template.json")
     types = [resource["Type"] for resource in template["Resources"].values()]
-    assert types.count("AWS::Lambda::Function") == 2  # the handler and its on-failure destination
-    assert types.count("AWS::Lambda::EventInvokeConfig") == 1
-    assert types.count("Custom::ConnectContactDefaults") == 2
+    assert types.count("AWS::Lambda::Function") == 3  # the handler, its on-failure destination, the continuous one
+    assert types.count("AWS::Lambda::EventInvokeConfig") == 2  # the handler's, and the continuous function's
+    assert types.count("Custom::ConnectContactDefaults") == 3
     (resource,) = [
         r
         for name, r in template["Resources"].items()

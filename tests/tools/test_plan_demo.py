@@ -42,8 +42,8 @@ def test_every_plan_counts_what_its_deployment_did(project_shell_env):
             titles.append(match[1])
             for position, key in enumerate(("Updated", "Unchanged", "Missing")):
                 deployed[position] += int(data[key])
-    # the Create of both resources (the search run read-only by the plan), then the Update of the listed one
-    assert compared == [("Create, Create (search)", (6, 0, 0)), ("Update", (2, 2, 0))]
-    assert "Drift: 0 of 2 ContactDefaults drifted" in completed.stdout
+    # the Create of the three resources (the searches run read-only by the plan), then the Update of the listed one
+    assert compared == [("Create, Create (search), Create (continuous search)", (7, 0, 0)), ("Update", (2, 2, 0))]
+    assert "Drift: 0 of 3 ContactDefaults drifted" in completed.stdout
     assert completed.stdout.rstrip().endswith("(exit code 2)")
-    assert "Drift: 1 of 2 ContactDefaults drifted" in completed.stdout
+    assert "Drift: 1 of 3 ContactDefaults drifted" in completed.stdout

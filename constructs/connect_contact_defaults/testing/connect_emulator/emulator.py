@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
+from .contact_events import ContactEventPublisher
 from .contact_search import SEARCH_BURST, SEARCH_RATE, PageTokens, search_contacts
 from .contact_store import ContactSnapshot, ContactStore, SeedContact, expiry_minutes_of
 from .errors import ApiError, access_denied, internal_error, throttled, unknown_operation
@@ -76,6 +77,8 @@ class ConnectEmulator:
         self._thread: threading.Thread | None = None
         self.denied_operations: set[str] = set()
         """Operations answered with 403 AccessDeniedException, as IAM answers a caller without the permission."""
+        self.event_publisher: ContactEventPublisher | None = None
+        """Where contact events go (``publish_events_to``); None: no events, as before."""
         self.describe_returns_attributes = True
         """Whether DescribeContact answers with the contact's `Attributes` (botocore >= 1.38.7 models it; whether
         Connect fills it is unconfirmed): set False to emulate a Connect that leaves it out."""
@@ -122,11 +125,47 @@ class ConnectEmulator:
         (ResourceNotFoundException), as Connect answers for an instance in another Region."""
         self._store.add_instance(instance_id, region)
 
-    def add_contact(self, instance_id: str, contact: SeedContact) -> None:
-        self._store.add_contacts(instance_id, [contact])
+    def add_contact(self, instance_id: str, contact: SeedContact, *, publish: bool = True) -> None:
+        self.add_contacts(instance_id, [contact], publish=publish)
 
-    def add_contacts(self, instance_id: str, contacts: Iterable[SeedContact]) -> None:
-        self._store.add_contacts(instance_id, contacts)
+    def add_contacts(self, instance_id: str, contacts: Iterable[SeedContact], *, publish: bool = True) -> None:
+        """Seeds contacts. With an event publisher (``publish_events_to``) and ``publish``, each new contact's
+        INITIATED event (and QUEUED for a queued contact) goes to EventBridge, as Connect publishes them;
+        ``publish=False`` seeds a contact whose events were lost."""
+        seeds = list(contacts)
+        self._store.add_contacts(instance_id, seeds)
+        if self.event_publisher is not None and publish:
+            events = [
+                event
+                for seed in seeds
+                for event in self.event_publisher.contact_created(self._store.snapshot(instance_id, seed.contact_id))
+            ]
+            self.event_publisher.put(events)
+
+    def start_task_contact(
+        self,
+        instance_id: str,
+        contact_id: str,
+        *,
+        queue_id: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> None:
+        """A task contact created as StartTaskContact creates one (initiation method API), with its events."""
+        self.add_contact(
+            instance_id,
+            SeedContact(
+                contact_id, channel="TASK", initiation_method="API", queue_id=queue_id, attributes=attributes or {}
+            ),
+        )
+
+    def publish_events_to(
+        self, events_client: Any, region: str, account: str = "123456789012"
+    ) -> ContactEventPublisher:
+        """Publishes contact events as Connect does from now on, with ``events_client`` (a boto3 EventBridge client,
+        for example on moto's server mode): INITIATED (and QUEUED) for contacts added, CONTACT_DATA_UPDATED for
+        every UpdateContactAttributes and UpdateContact the emulator serves. Returns the publisher."""
+        self.event_publisher = ContactEventPublisher(events_client, region, account)
+        return self.event_publisher
 
     def contact(self, instance_id: str, contact_id: str) -> ContactSnapshot:
         """A copy of the contact's state; KeyError if there is none."""
@@ -236,11 +275,21 @@ class ConnectEmulator:
         self._store.update_contact_attributes(
             params["InstanceId"], params["InitialContactId"], params["Attributes"], region
         )
+        self._publish_update(params["InstanceId"], params["InitialContactId"], "UserDefinedAttributes")
         return {}
 
     def _update_contact(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
         self._store.update_contact(params["InstanceId"], params["ContactId"], params, region)
+        if params.get("SegmentAttributes"):
+            self._publish_update(params["InstanceId"], params["ContactId"], "Segment Attributes")
         return {}
+
+    def _publish_update(self, instance_id: str, contact_id: str, updated_property: str) -> None:
+        """CONTACT_DATA_UPDATED, as Connect publishes it after a write (our own writes included)."""
+        publisher = self.event_publisher
+        if publisher is not None:
+            snapshot = self._store.snapshot(instance_id, contact_id)
+            publisher.put([publisher.event(snapshot, "CONTACT_DATA_UPDATED", updated_properties=[updated_property])])
 
     def _describe_instance_attribute(self, params: Mapping[str, Any], region: str | None) -> dict[str, Any]:
         return self._store.describe_instance_attribute(params["InstanceId"], params["AttributeType"], region)

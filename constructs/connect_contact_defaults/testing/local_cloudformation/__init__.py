@@ -1,5 +1,13 @@
 """A local stand-in for the CloudFormation side of a custom resource: events, the ResponseURL, the Lambda runtime."""
 
+from .continuous_function import (
+    ContinuousFunction,
+    EventSourcePoller,
+    FunctionRun,
+    LocalContinuousStream,
+    local_client,
+    sqs_event,
+)
 from .lambda_runner import (
     AsyncInvokeConfig,
     Crash,
@@ -20,14 +28,20 @@ __all__ = [
     "AsyncInvocation",
     "AsyncInvokeConfig",
     "Crash",
+    "ContinuousFunction",
+    "EventSourcePoller",
+    "FunctionRun",
     "Invocation",
     "LambdaRunner",
     "LambdaService",
     "LocalCertificates",
+    "LocalContinuousStream",
     "ResponseServer",
     "create_state_table",
+    "local_client",
     "make_certificates",
     "resource_properties",
+    "sqs_event",
     "string_properties",
     "synthesized_async_invoke_config",
     "synthesized_function_asset",

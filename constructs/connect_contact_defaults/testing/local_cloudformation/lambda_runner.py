@@ -435,8 +435,8 @@ def create_state_table(aws_endpoint_url: str, region: str) -> str:
 
 
 def synthesized_function_asset(cdk_out: Path) -> Path:
-    """The asset directory of the stack's handler function (and its on-failure destination), from the
-    template's asset metadata."""
+    """The asset directory of the stack's Lambda functions (the handler, its on-failure destination and any
+    continuous function share one), from the template's asset metadata."""
     paths = set()
     for template_file in cdk_out.glob("*.template.json"):
         template = json.loads(template_file.read_text())
@@ -455,6 +455,9 @@ def synthesized_async_invoke_config(cdk_out: Path) -> AsyncInvokeConfig:
         for resource in resources.values():
             if resource["Type"] != "AWS::Lambda::EventInvokeConfig":
                 continue
+            function = resources.get(resource["Properties"]["FunctionName"].get("Ref", ""), {})
+            if function.get("Properties", {}).get("Handler") != "index.handler":
+                continue  # another function's (a continuous stream's consumer)
             properties = resource["Properties"]
             destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
             handler = None

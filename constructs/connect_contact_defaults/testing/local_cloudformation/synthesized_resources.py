@@ -13,6 +13,11 @@ from .lambda_runner import RESOURCE_TYPE, SERVICE_TOKEN, string_properties
 PSEUDO_PARAMETERS = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "Stack"}
 
 
+def resolved_value(value: Any, region: str, account: str) -> Any:
+    """A template value with Ref of pseudo parameters and Fn::Join resolved (Fn::GetAtt: the handler's ARN)."""
+    return _resolved(value, region, account)
+
+
 def _resolved(value: Any, region: str, account: str) -> Any:
     if isinstance(value, dict):
         if set(value) == {"Ref"}:
