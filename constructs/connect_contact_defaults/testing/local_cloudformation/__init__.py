@@ -27,8 +27,8 @@ from .tls import LocalCertificates, make_certificates
 __all__ = [
     "AsyncInvocation",
     "AsyncInvokeConfig",
-    "Crash",
     "ContinuousFunction",
+    "Crash",
     "EventSourcePoller",
     "FunctionRun",
     "Invocation",
