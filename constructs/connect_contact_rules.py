@@ -159,6 +159,7 @@ class Prop:
     MAX_REQUESTS_PER_SECOND = "MaxRequestsPerSecond"  # number as a string
     SERVICE_TIMEOUT_SECONDS = "ServiceTimeoutSeconds"  # the custom resource's ServiceTimeout, as a string
     SHARD = "Shard"  # {"Index", "Count"}: this resource stamps the contacts of the selection with shard_of == Index
+    REVISION = "Revision"  # optional (of_ids, from_file): any change re-applies the declaration (an Update); unread
 
 
 class SearchProp:

@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         "drift",
         parents=[common],
         help="which contacts no longer hold what the deployed stack declares",
-        description="Takes the deployed template as both sides: the contacts a redeploy would write. "
+        description="Takes the deployed template as both sides: the contacts that no longer hold what it "
+        "declares, which an Update of the same declaration would write. CloudFormation does not call the "
+        "handler for an unchanged template: to re-apply, bump the selection's revision and deploy. "
         "Exit code 0: no drift, 2: drift found, 1: an error.",
     )
     return parser

@@ -164,6 +164,8 @@ def test_drift_after_a_contact_was_edited_by_hand(run_command, emulator, assembl
     assert clean.exit_code == 0, clean.stdout
     assert clean.resource()["contacts"] == contacts(unchanged=4, expiry_skipped=1)
     assert clean.resource()["action"] == "none"
+    clean_text = run_command("drift", "--assembly", assembly, "--stack", "V2", "--deployed-template", v2)
+    assert "bump the revision" not in clean_text.stdout  # advice only when something drifted
 
     boto3.client("connect", region_name=REGION, endpoint_url=emulator.endpoint_url).update_contact_attributes(
         InstanceId=INSTANCE_ID, InitialContactId="c-04", Attributes={"greeting": "edited by hand"}
@@ -176,7 +178,10 @@ def test_drift_after_a_contact_was_edited_by_hand(run_command, emulator, assembl
     assert resource["keys"] == {"set": {"greeting": 1}, "clear": {}}
     assert resource["firstContacts"] == ["c-04"]
     text = run_command("drift", "--assembly", assembly, "--stack", "V2", "--deployed-template", v2)
-    assert text.stdout.splitlines()[-1].startswith("Drift: 1 of 1 ContactDefaults drifted; contacts: 1 to write")
+    summary, fix = text.stdout.splitlines()[-2:]
+    assert summary.startswith("Drift: 1 of 1 ContactDefaults drifted; contacts: 1 to write")
+    assert "bump the revision" in fix and "and deploy" in fix  # not "a redeploy": an unchanged template is not run
+    assert "redeploy" not in text.stdout
     assert "edited by hand" not in text.stdout
 
 
