@@ -10,7 +10,7 @@ from .lambda_runner import (
 )
 from .lambda_service import AsyncInvocation, LambdaService
 from .response_server import ResponseServer
-from .synthesized_resources import synthesized_resource_properties
+from .synthesized_resources import stack_templates, synthesized_resource_properties
 from .tls import LocalCertificates, make_certificates
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "create_state_table",
     "make_certificates",
     "resource_properties",
+    "stack_templates",
     "string_properties",
     "synthesized_function_asset",
     "synthesized_resource_properties",
