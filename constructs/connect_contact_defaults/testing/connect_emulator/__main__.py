@@ -14,7 +14,7 @@ Seed file (--seed-file, JSON): instance ID -> a list of contacts; only "id" is r
 Point the AWS SDK (boto3, connect-contact-defaults plan/drift) at it with
   export AWS_ENDPOINT_URL_CONNECT=http://127.0.0.1:<port>
 and any dummy credentials and a Region (it checks no signature):
-  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-2
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=eu-west-2
 """
 
 from __future__ import annotations
