@@ -184,6 +184,7 @@ class Prop:
     SERVICE_TIMEOUT_SECONDS = "ServiceTimeoutSeconds"  # the custom resource's ServiceTimeout, as a string
     SHARD = "Shard"  # {"Index", "Count"}: this resource stamps the contacts of the selection with shard_of == Index
     MAX_FAILED_CONTACTS = "MaxFailedContacts"  # whole number as a string: failures tolerated (default 0)
+    REVISION = "Revision"  # optional (of_ids, from_file): any change re-applies the declaration (an Update); unread
 
 
 class SearchProp:

@@ -11,11 +11,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def project_shell_env() -> dict[str, str]:
+def shell_env() -> dict[str, str]:
     """The environment of a shell in this project after `make deps`: the pinned Node and CDK CLI, then this
     venv, first on PATH; no PYTHONPATH (packages are imported as installed); the CDK CLI's notices off."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env["PATH"] = os.pathsep.join([str(ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent), env["PATH"]])
     env.update(CDK_DISABLE_VERSION_CHECK="true", CDK_DISABLE_CLI_TELEMETRY="true")
     return env
+
+
+@pytest.fixture
+def project_shell_env() -> dict[str, str]:
+    """shell_env() as a fixture."""
+    return shell_env()

@@ -3,17 +3,18 @@ taken from README.md, written to a temporary directory and run with pytest there
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
+
+from doc_blocks import code_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_HEADER = "# test_contact_defaults_stack.py\n"
 
 
 def readme_example() -> str:
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    blocks = code_blocks(ROOT / "README.md", "python")
     (example,) = [block for block in blocks if block.startswith(EXAMPLE_HEADER)]
     return example
 

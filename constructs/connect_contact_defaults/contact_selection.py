@@ -66,17 +66,21 @@ class ContactSelection(abc.ABC):
     """
 
     @staticmethod
-    def of_ids(contact_ids: Sequence[str]) -> ContactSelection:
+    def of_ids(contact_ids: Sequence[str], *, revision: str | None = None) -> ContactSelection:
         """The contacts with these IDs, listed in the template.
 
         :param contact_ids: 1 to 1,000 (``connect_contact_rules.INLINE_CONTACT_IDS_MAX``) distinct
             contact IDs, each 1-256 characters. Every ID is written into the template; for more
             contacts use ``ContactSelection.from_file``. Tokens are passed through unchecked.
+        :param revision: any string (at most 256 characters); changing it, with nothing else, changes the
+            resource's properties, so CloudFormation sends an Update and the handler re-applies the
+            declaration to every contact (what ``drift`` reports: "bump the revision and deploy").
+            Default: none.
         """
-        return _ContactIdList(contact_ids)
+        return _ContactIdList(contact_ids, revision)
 
     @staticmethod
-    def from_file(path: str | os.PathLike[str]) -> ContactSelection:
+    def from_file(path: str | os.PathLike[str], *, revision: str | None = None) -> ContactSelection:
         """The contacts listed in a file, which ``cdk deploy`` uploads as an S3 asset.
 
         The format follows the file name: a name ending in ``.csv`` (any case) is a CSV file whose
@@ -96,8 +100,12 @@ class ContactSelection(abc.ABC):
         :param path: the path of the file, a ``str`` or an ``os.PathLike`` such as ``pathlib.Path``;
             a relative path is relative to the working directory
             of the app (the directory of ``cdk.json`` under ``cdk synth``/``cdk deploy``).
+        :param revision: any string (at most 256 characters); changing it, with nothing else, changes the
+            resource's properties, so CloudFormation sends an Update and the handler re-applies the
+            declaration to every contact (what ``drift`` reports: "bump the revision and deploy").
+            Default: none.
         """
-        return _ContactFile(path)
+        return _ContactFile(path, revision)
 
     @staticmethod
     def search(
@@ -141,8 +149,8 @@ class ContactSelection(abc.ABC):
         :param max_contacts: a safety cap, 1 to 10,000 (Connect returns at most 10,000 results for one
             search): an operation whose search matches more fails before any write. Default: 10,000.
         :param revision: any string (at most 256 characters); changing it makes CloudFormation update
-            the resource, which runs the search again (a relative window then ends at that moment).
-            Default: none.
+            the resource, which runs the search again (a relative window then ends at that moment) and
+            re-applies the declaration to the contacts it finds. Default: none.
         :param continuous: ``ContinuousStamping(...)``: the declaration also applies to every contact created after
             the deployment that matches the channels, queues and initiation methods (from its contact event, and a
             scheduled sweep for lost events; docs/continuous-defaults.md). Needs ``initiated_within`` (the backfill
@@ -160,6 +168,20 @@ class ContactSelection(abc.ABC):
             revision=revision,
             continuous=continuous,
         )
+
+    def __init__(self, revision: str | None = None) -> None:
+        self._revision = revision
+
+    def checked_revision(self) -> str:
+        """The ``revision`` given to the factory ("" for none), checked: the one synth-time check of every kind
+        of selection. A search carries it in its query (``SearchProp.REVISION``); IDs and a file as the
+        resource's ``Prop.REVISION``: either way a new revision is a new property value, so an Update."""
+        check_revision(self._revision or "")
+        return self._revision or ""
+
+    def _revision_property(self) -> dict[str, str]:
+        revision = self.checked_revision()
+        return {Prop.REVISION: revision} if revision else {}
 
     @abc.abstractmethod
     def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
@@ -189,16 +211,18 @@ class ContactSelection(abc.ABC):
 
 
 class _ContactIdList(ContactSelection):
-    def __init__(self, contact_ids: Sequence[str]) -> None:
+    def __init__(self, contact_ids: Sequence[str], revision: str | None) -> None:
+        super().__init__(revision)
         if isinstance(contact_ids, str):
             raise TypeError("ContactSelection.of_ids takes a list of contact IDs, not one string")
         self._contact_ids = list(contact_ids)  # a list token stays a one-element list token
 
     def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
         ids = self._contact_ids
+        revision = self._revision_property()
         _grant_instance_probe(policy, instance)
         if Token.is_unresolved(ids):
-            return {Prop.CONTACT_IDS: ids}  # a list token (e.g. a CommaDelimitedList parameter)
+            return {Prop.CONTACT_IDS: ids, **revision}  # a list token (e.g. a CommaDelimitedList parameter)
         check_inline_contact_count(len(ids), "contacts")
         if any(Token.is_unresolved(contact_id) for contact_id in ids):
             # Only the concrete IDs can be checked; duplicates may hide behind tokens.
@@ -207,7 +231,7 @@ class _ContactIdList(ContactSelection):
                     check_contact_id(contact_id, f"contacts[{position}]")
         else:
             check_contact_ids(ids, "contacts")
-        return {Prop.CONTACT_IDS: list(ids)}
+        return {Prop.CONTACT_IDS: list(ids), **revision}
 
     def known_contact_ids(self) -> list[str] | None:
         ids = self._contact_ids
@@ -217,7 +241,8 @@ class _ContactIdList(ContactSelection):
 
 
 class _ContactFile(ContactSelection):
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], revision: str | None) -> None:
+        super().__init__(revision)
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"ContactSelection.from_file takes the path of a file, not a {type(path).__name__}")
         self._path = os.fspath(path)
@@ -229,6 +254,7 @@ class _ContactFile(ContactSelection):
 
     def bind(self, scope: Construct, policy: iam.Policy, instance: InstanceReference) -> dict[str, Any]:
         path = self._path
+        revision = self._revision_property()
         if Token.is_unresolved(path):
             raise RuleViolation("contacts", "the path of a contact file is a token; give a path known at synth time")
         absolute = os.path.abspath(path)  # Python's working directory, not that of jsii's node process
@@ -259,7 +285,8 @@ class _ContactFile(ContactSelection):
                 "Bucket": asset.s3_bucket_name,
                 "Key": asset.s3_object_key,
                 "Format": file_format.value,
-            }
+            },
+            **revision,
         }
 
 
@@ -277,6 +304,7 @@ class _ContactSearch(ContactSelection):
         revision: str | None,
         continuous: ContinuousStamping | None = None,
     ) -> None:
+        super().__init__(revision)
         for name, values in (
             ("channels", channels),
             ("queue_ids", queue_ids),
@@ -335,7 +363,7 @@ class _ContactSearch(ContactSelection):
         )
         queue_ids = _queue_ids(self._queue_ids)
         check_max_contacts(self._max_contacts)
-        check_revision(self._revision or "")
+        revision = self.checked_revision()
         query = SearchQuery(
             within=within,
             after=self._after,
@@ -344,7 +372,7 @@ class _ContactSearch(ContactSelection):
             queue_ids=() if isinstance(queue_ids, str) else tuple(queue_ids),
             initiation_methods=methods,
             max_contacts=self._max_contacts,
-            revision=self._revision or "",
+            revision=revision,
         )
         properties = query.to_properties()
         if within_token:

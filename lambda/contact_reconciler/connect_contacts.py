@@ -3,7 +3,9 @@
 botocore's own retries are switched off (total_max_attempts=1) so that every attempt, retries
 included, is paced by its API's RequestPacer (ApiPacers: Connect's quotas are per API). Throttling is any HTTP 429 whatever the error code
 (UpdateContactAttributes does not model ThrottlingException); 429, 5xx and connection errors are
-retried with capped exponential backoff and full jitter while the deadline allows.
+retried with capped exponential backoff and full jitter while the deadline allows. An endpoint that has
+never answered (no HTTP response yet) and keeps refusing connections for UNREACHABLE_AFTER_SECONDS is
+not retried further: ConnectUnreachable names it (a wrong AWS_ENDPOINT_URL_CONNECT, a stopped emulator).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from .request_pacer import ApiPacers, Deadline, OutOfTime
 
 BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_CAP_SECONDS = 5.0
+UNREACHABLE_AFTER_SECONDS = 10.0
+"""How long connection errors from an endpoint that never answered are retried (wall time or backoff slept)."""
+UNREACHABLE_CODE = "EndpointUnreachable"
 
 
 class ContactNotFound(Exception):
@@ -46,6 +51,16 @@ class ConnectCallFailed(Exception):
         super().__init__(f"{operation} failed: {code} (HTTP {status})")
         self.operation = operation
         self.code = code
+
+
+class ConnectUnreachable(ConnectCallFailed):
+    """Connection errors only, from an endpoint that never gave an HTTP answer: retrying will not help."""
+
+    def __init__(self, operation: str, endpoint: str, error: Exception) -> None:
+        super().__init__(operation, UNREACHABLE_CODE, None)
+        self.endpoint = endpoint
+        self.error_name = type(error).__name__
+        self.args = (f"{operation} failed: {endpoint} cannot be reached ({self.error_name})",)
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,10 @@ class ConnectContacts:
         self._jitter = jitter
         self._lock = threading.Lock()
         self.counts = CallCounts()
+        self._answered = False
+        """Some call got an HTTP response: the endpoint exists, connection errors are transient."""
+        self._unreachable_since: float | None = None
+        self._unreachable_slept = 0.0
 
     def get_attributes(self, contact_id: str) -> dict[str, str]:
         response = self._call("get_contact_attributes", InstanceId=self._instance_id, InitialContactId=contact_id)
@@ -180,8 +199,11 @@ class ConnectContacts:
             pacer.acquire(self._deadline)
             self._count("calls")
             try:
-                return getattr(self._client, operation)(**params)
+                response = getattr(self._client, operation)(**params)
+                self._answered = True
+                return response
             except ClientError as error:
+                self._answered = True
                 status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
                 code = error.response.get("Error", {}).get("Code", "Unknown")
                 if code == "ResourceNotFoundException":
@@ -192,10 +214,34 @@ class ConnectContacts:
                     self._count("server_errors")
                 else:
                     raise ConnectCallFailed(operation, code, status) from None
-            except (ConnectionError, HTTPClientError):
-                pass  # the request may not have reached Connect: retry as for a 5xx
+            except ConnectionError as error:  # the request did not reach Connect: retry as for a 5xx
+                if self._never_reachable():
+                    raise ConnectUnreachable(operation, self.endpoint, error) from None
+            except HTTPClientError:
+                pass  # the request may have reached Connect: retry as for a 5xx
             delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt) * self._jitter()
             if delay >= self._deadline.remaining():
                 raise OutOfTime(f"{operation} kept failing until the deadline")
             self._sleep(delay)
+            if not self._answered:
+                with self._lock:
+                    self._unreachable_slept += delay
             attempt += 1
+
+    def _never_reachable(self) -> bool:
+        """Whether connection errors alone have come, for UNREACHABLE_AFTER_SECONDS, from an endpoint that has
+        never answered (the first such error starts the clock)."""
+        if self._answered:
+            return False
+        with self._lock:
+            now = time.monotonic()
+            if self._unreachable_since is None:
+                self._unreachable_since = now
+            waited = max(now - self._unreachable_since, self._unreachable_slept)
+        return waited >= UNREACHABLE_AFTER_SECONDS
+
+    @property
+    def endpoint(self) -> str:
+        """The URL the client calls."""
+        meta = getattr(self._client, "meta", None)
+        return str(getattr(meta, "endpoint_url", None) or "the Connect endpoint")

@@ -22,6 +22,8 @@ from contact_defaults_testing import (
 
 from connect_contact_defaults import ContactDefaults, ContactDefaultsValidationError, ContactSelection
 from connect_contact_defaults.instance_reference import InstanceReference
+from connect_contact_defaults.plan.cloud_assembly import ContactDefaultsResource
+from connect_contact_defaults.plan.resource_plans import Action, coarse_action
 from connect_contact_rules import CONTACT_ID_MAX_LENGTH, Prop, RuleViolation
 
 
@@ -391,3 +393,53 @@ def test_of_ids_would_grow_with_the_selection(stack):
     )
     sizes = [len(json.dumps(Template.from_stack(s).to_json())) for s in (small, stack)]
     assert (sizes[1] - sizes[0]) / sizes[0] > 0.01, sizes
+
+
+def _resource_properties(selection: ContactSelection) -> dict[str, Any]:
+    """The custom resource's properties of one ContactDefaults with this selection (the handler's ServiceToken
+    and all): an app of its own, so two calls compare like with like."""
+    stack = cdk.Stack(cdk.App(), "RevisionStack")
+    ContactDefaults(stack, "Greeting", instance_id=INSTANCE_ID, contacts=selection, attributes={"greeting": "hi"})
+    resources = Template.from_stack(stack).find_resources("Custom::ConnectContactDefaults")
+    ((_, resource),) = resources.items()
+    return resource["Properties"]
+
+
+@pytest.mark.parametrize("kind", ["of_ids", "from_file"])
+def test_a_new_revision_alone_changes_the_properties_so_cloudformation_calls_the_handler(kind, tmp_path):
+    """of_ids(..., revision=...) and from_file(..., revision=...): the Revision property is the only difference,
+    so CloudFormation sends an Update (the plan's coarse_action models that: equal properties, no call), and the
+    handler's Update re-applies the declaration to the same contacts."""
+    path = write_contact_file(tmp_path / "contacts.txt", CONTACT_IDS)
+
+    def selection(revision: str | None) -> ContactSelection:
+        if kind == "of_ids":
+            return ContactSelection.of_ids(CONTACT_IDS, revision=revision)
+        return ContactSelection.from_file(path, revision=revision)
+
+    none, first, second = (_resource_properties(selection(revision)) for revision in (None, "2026-12-01", "2"))
+    assert Prop.REVISION not in none
+    assert first[Prop.REVISION] == "2026-12-01" and second[Prop.REVISION] == "2"
+    for old, new in ((none, first), (first, second)):
+        assert {key: value for key, value in old.items() if key != Prop.REVISION} == {
+            key: value for key, value in new.items() if key != Prop.REVISION
+        }
+
+        def resource(properties: dict[str, Any]) -> ContactDefaultsResource:
+            return ContactDefaultsResource("Greeting", "RevisionStack/Greeting", properties)
+
+        assert coarse_action(resource(new), resource(old)) is Action.UPDATE
+    assert coarse_action(resource(first), resource(dict(first))) is Action.NONE
+
+
+@pytest.mark.parametrize("kind", ["of_ids", "from_file", "search"])
+def test_every_selection_checks_its_revision_at_synth(kind, tmp_path):
+    path = write_contact_file(tmp_path / "contacts.txt", CONTACT_IDS)
+    long = "r" * 257
+    selection = {
+        "of_ids": lambda: ContactSelection.of_ids(CONTACT_IDS, revision=long),
+        "from_file": lambda: ContactSelection.from_file(path, revision=long),
+        "search": lambda: ContactSelection.search(initiated_within=cdk.Duration.days(1), revision=long),
+    }[kind]()
+    with pytest.raises(ContactDefaultsValidationError, match=r"revision.*at most 256"):
+        _resource_properties(selection)

@@ -155,3 +155,51 @@ def test_the_standalone_command_serves_a_seed_file(tmp_path):
         process.wait(timeout=10)
         process.stdout.close()
     assert process.returncode == 0
+
+
+EMULATOR_COMMAND = [sys.executable, "-m", "connect_contact_defaults.testing.connect_emulator"]
+
+
+def test_the_standalone_commands_help_shows_the_seed_format_endpoint_variable_and_credentials():
+    completed = subprocess.run([*EMULATOR_COMMAND, "--help"], capture_output=True, text=True, check=True, timeout=60)
+    for shown in ('{"instances": {', '"id": ', '"attributes": {', "initiation_timestamp", "contact_id"):
+        assert shown in completed.stdout, shown
+    assert "AWS_ENDPOINT_URL_CONNECT=" in completed.stdout and "AWS_ACCESS_KEY_ID=testing" in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ("[1, 2]", 'the document is an object with "instances"'),
+        ("{not json", "not JSON"),
+        ('{"instances": {"i-1": {"id": "c"}}}', "instances['i-1'] is a dict, not a list"),
+        ('{"instances": {"i-1": [["c"]]}}', "instances['i-1'][0] is a list, not an object"),
+        ('{"instances": {"i-1": [{"Id": "c"}]}}', "instances['i-1'][0] has unknown key(s) Id"),
+        ('{"instances": {"i-1": [{"channel": "EMAIL"}]}}', "instances['i-1'][0] has no \"id\""),
+        ('{"instances": {"i-1": [{"id": "c", "channel": "FAX"}]}}', "channel 'FAX' is not one of"),
+    ],
+)
+def test_a_bad_seed_file_is_a_one_line_error_naming_the_problem(tmp_path, document, problem):
+    seed_file = tmp_path / "contacts.json"
+    seed_file.write_text(document)
+    completed = subprocess.run(
+        [*EMULATOR_COMMAND, "--port", "0", "--seed-file", str(seed_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert completed.returncode == 1
+    (line,) = completed.stderr.strip().splitlines()
+    assert "bad --seed-file" in line and str(seed_file) in line and problem in line, line
+    assert "Traceback" not in completed.stderr
+
+
+def test_a_seed_file_may_name_the_id_contact_id_as_seed_contact_does(tmp_path):
+    from connect_contact_defaults.testing.connect_emulator.__main__ import seed_from_file  # noqa: PLC0415
+
+    seed_file = tmp_path / "contacts.json"
+    seed_file.write_text(json.dumps({"instances": {"i-1": [{"id": "a"}, {"contact_id": "b", "channel": "TASK"}]}}))
+    with ConnectEmulator() as emulator:
+        assert seed_from_file(emulator, seed_file) == 2
+        assert emulator.contact("i-1", "b").channel == "TASK" and emulator.contact("i-1", "a").channel == "VOICE"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import boto3
@@ -50,6 +51,19 @@ class AwsClients:
             user_agent_extra=USER_AGENT,
         )
         return self._client("connect", region, config)
+
+    def endpoint_origin(self, service: str, region: str) -> str:
+        """What set the endpoint the client of ``service`` calls, as botocore resolves it: the variable's name,
+        the config file, or the service's default for the Region."""
+        if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+            return f"the default {service} endpoint for {region} (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true)"
+        for variable in (f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_ENDPOINT_URL"):
+            if os.environ.get(variable):
+                return variable
+        config = self._session._session.get_scoped_config()  # the profile's settings, as botocore reads them
+        if config.get("endpoint_url") or config.get("services"):
+            return "the AWS config file (the profile's endpoint_url or services section)"
+        return f"the default {service} endpoint for {region} (AWS_ENDPOINT_URL_{service.upper()} is not set)"
 
     def caller_account(self, region: str) -> str:
         """The account of the caller's credentials (STS GetCallerIdentity, once)."""

@@ -36,12 +36,19 @@ DESCRIPTION = """\
 Shows what a deployment will do to Amazon Connect contacts (plan), or which contacts no longer hold what
 the deployed stack declares (drift), per ContactDefaults: contacts to write, unchanged, missing and that
 would fail, expiry, and per attribute key how many contacts get it set or cleared. It makes read calls
-only (DescribeContact, GetContactAttributes), with the planning rules of the custom resource's handler.
-Attribute values are never printed without --show-values.
+only (DescribeContact, GetContactAttributes, and SearchContacts for a search selection; CloudFormation,
+S3 and STS reads for the deployed stack and contact files), with the planning rules of the custom
+resource's handler. Attribute values are never printed without --show-values.
 
 Exit code: 0 nothing would change, 2 something would (drift found), 1 an error.
 status shows how far a deployment has come (read only): exit code 0 every resource done, 2 one is waiting,
 running or failed, 1 an error.
+
+The AWS SDK's own configuration applies: credentials, AWS_REGION, and AWS_ENDPOINT_URL_CONNECT (or
+AWS_ENDPOINT_URL) to call another Connect endpoint, such as the local emulator
+(python -m connect_contact_defaults.testing.connect_emulator --help), with any dummy credentials
+(AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing). Without an AWS account, give the deployed
+side with --deployed-template FILE, or --nothing-deployed before the first deployment.
 """
 
 
@@ -108,12 +115,19 @@ def _stack_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     common = _ArgumentParser(add_help=False)
     _stack_options(common)
-    common.add_argument(
+    deployed = common.add_mutually_exclusive_group()
+    deployed.add_argument(
         "--deployed-template",
         type=Path,
         metavar="FILE",
         help="the deployed template as a file, instead of CloudFormation's GetTemplate of the stack "
         "(for pipelines that keep the last deployed template; needs exactly one stack)",
+    )
+    deployed.add_argument(
+        "--nothing-deployed",
+        action="store_true",
+        help="take every stack as never deployed, without asking CloudFormation (a first deployment, or a "
+        "trial against the local emulator): every ContactDefaults is a Create",
     )
     common.add_argument(
         "--max-requests-per-second",
@@ -152,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
         "drift",
         parents=[common],
         help="which contacts no longer hold what the deployed stack declares",
-        description="Takes the deployed template as both sides: the contacts a redeploy would write. "
+        description="Takes the deployed template as both sides: the contacts that no longer hold what it "
+        "declares, which an Update of the same declaration would write. CloudFormation does not call the "
+        "handler for an unchanged template: to re-apply, bump the selection's revision and deploy. "
         "Exit code 0: no drift, 2: drift found, 1: an error.",
     )
     status = commands.add_parser(
@@ -244,6 +260,8 @@ class StackPlanner:
     def _deployed(self, stack: AssemblyStack, region: str) -> DeployedStack:
         if self._arguments.deployed_template is not None:
             return deployed_stack_from_file(self._arguments.deployed_template)
+        if self._arguments.nothing_deployed:
+            return DeployedStack(None, "--nothing-deployed")
         account = f"account {stack.account}" if stack.account else "the caller's account"
         where = f"{account} in {region}"
         if stack.account is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import (
     ClientError,
+    ConnectionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
@@ -37,6 +38,14 @@ def access_denied(action: str, resource: str) -> PlanError:
     return PlanError(f"AccessDenied: the caller may not call {action} on {resource}; grant {action} to run the plan")
 
 
+def unreachable(what: str, endpoint: str, origin: str) -> PlanError:
+    """An endpoint that refused every connection (or whose name does not resolve): not throttling."""
+    return PlanError(
+        f"cannot connect to {endpoint} ({what}), the endpoint set by {origin}: check the URL, "
+        "or start the service it names (the Connect emulator: python -m connect_contact_defaults.testing.connect_emulator)"
+    )
+
+
 def is_access_denied(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code", "") in ACCESS_DENIED_CODES
 
@@ -47,6 +56,9 @@ def aws_call_failed(action: str, resource: str, error: Exception) -> PlanError:
         return no_credentials(error)
     if isinstance(error, NoRegionError):
         return no_region()
+    if isinstance(error, ConnectionError):
+        endpoint = error.kwargs.get("endpoint_url") or "the endpoint"
+        return PlanError(f"{action} on {resource} failed: cannot connect to {endpoint} ({type(error).__name__})")
     if isinstance(error, ClientError):
         if is_access_denied(error):
             return access_denied(action, resource)

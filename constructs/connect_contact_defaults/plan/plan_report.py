@@ -147,6 +147,12 @@ def _resource_text(resource: ResourcePlan, show_values: bool) -> list[str]:
     return lines
 
 
+DRIFT_FIX = (
+    "To re-apply: bump the revision of the drifted ContactDefaults' selection (revision=... of "
+    "ContactSelection.of_ids, from_file or search) and deploy; a deploy of an unchanged template does not run it."
+)
+
+
 def plan_text(stacks: list[StackPlan], *, drift: bool, show_values: bool) -> str:
     lines: list[str] = []
     resources = [resource for stack in stacks for resource in stack.resources]
@@ -171,6 +177,8 @@ def plan_text(stacks: list[StackPlan], *, drift: bool, show_values: bool) -> str
     if drift:
         drifted = sum(resource.write > 0 or resource.would_fail > 0 for resource in resources)
         lines.append(f"Drift: {drifted} of {len(resources)} ContactDefaults drifted; {totals}{extra}")
+        if drifted:  # an unchanged template does not call the handler: only new properties re-apply it
+            lines.append(DRIFT_FIX)
     else:
         counted = ", ".join(f"{actions[action]} to {action.value}" for action in Action if action is not Action.NONE)
         lines.append(f"Plan: {counted}, {actions[Action.NONE]} without changes; {totals}{extra}")

@@ -44,7 +44,12 @@ from connect_contact_rules import (
     estimated_seconds,
 )
 from contact_reconciler.checkpoint import Checkpoint
-from contact_reconciler.connect_contacts import ConnectCallFailed, InstanceNotFound
+from contact_reconciler.connect_contacts import (
+    UNREACHABLE_CODE,
+    ConnectCallFailed,
+    ConnectUnreachable,
+    InstanceNotFound,
+)
 from contact_reconciler.contact_plan import ContactWork, needs_calls
 from contact_reconciler.contact_search import SearchPlan, operation_time
 from contact_reconciler.contact_source import ContactFileUnavailable
@@ -57,7 +62,7 @@ from contact_reconciler.response_summary import failure_reason
 
 from .aws_clients import AwsClients
 from .cloud_assembly import ContactDefaultsResource
-from .command_errors import ACCESS_DENIED_CODES, PlanError, access_denied, aws_call_failed
+from .command_errors import ACCESS_DENIED_CODES, PlanError, access_denied, aws_call_failed, unreachable
 from .contact_files import AssemblyFirstS3
 from .planned_changes import LiveValues, PlannedContact, planned_contact, read_only_contacts
 from .sample_estimate import SAMPLED_COUNTS, Estimate, extrapolate, sample_positions
@@ -328,6 +333,8 @@ class ContactPlanner:
             works = list(operation.works())
         except InstanceNotFound:
             raise SearchRefused(instance_not_found_reason(spec)) from None
+        except ConnectUnreachable as error:
+            raise self._unreachable(error.endpoint, spec) from None
         except ConnectCallFailed as error:
             if error.code in ACCESS_DENIED_CODES:
                 raise access_denied("connect:SearchContacts", f"instance {spec.instance_id} ({spec.region})") from None
@@ -444,6 +451,8 @@ class ContactPlanner:
                     raise aws_call_failed("connect:GetContactAttributes", where, error) from None
                 results[position] = contact
                 bar.advance(task)
+                if contact.result.reason.endswith(f" {UNREACHABLE_CODE}"):
+                    raise self._unreachable(connect.endpoint, spec)
                 self._stop_on(contact, spec, seconds)
 
         with bar, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan") as pool:
@@ -460,6 +469,10 @@ class ContactPlanner:
                     future.cancel()
                 raise
         return [contact for contact in results if contact is not None]
+
+    def _unreachable(self, endpoint: str, spec: ResourceSpec) -> PlanError:
+        origin = self._clients.endpoint_origin("connect", spec.region)
+        return unreachable(f"Connect, instance {spec.instance_id} in {spec.region}", endpoint, origin)
 
     @staticmethod
     def _stop_on(contact: PlannedContact, spec: ResourceSpec, seconds: float) -> None:

@@ -4,6 +4,7 @@
 import dataclasses
 import json
 import shutil
+import socket
 import time
 from collections import Counter
 from datetime import timedelta
@@ -163,6 +164,8 @@ def test_drift_after_a_contact_was_edited_by_hand(run_command, emulator, assembl
     assert clean.exit_code == 0, clean.stdout
     assert clean.resource()["contacts"] == contacts(unchanged=4, expiry_skipped=1)
     assert clean.resource()["action"] == "none"
+    clean_text = run_command("drift", "--assembly", assembly, "--stack", "V2", "--deployed-template", v2)
+    assert "bump the revision" not in clean_text.stdout  # advice only when something drifted
 
     boto3.client("connect", region_name=REGION, endpoint_url=emulator.endpoint_url).update_contact_attributes(
         InstanceId=INSTANCE_ID, InitialContactId="c-04", Attributes={"greeting": "edited by hand"}
@@ -175,8 +178,27 @@ def test_drift_after_a_contact_was_edited_by_hand(run_command, emulator, assembl
     assert resource["keys"] == {"set": {"greeting": 1}, "clear": {}}
     assert resource["firstContacts"] == ["c-04"]
     text = run_command("drift", "--assembly", assembly, "--stack", "V2", "--deployed-template", v2)
-    assert text.stdout.splitlines()[-1].startswith("Drift: 1 of 1 ContactDefaults drifted; contacts: 1 to write")
+    summary, fix = text.stdout.splitlines()[-2:]
+    assert summary.startswith("Drift: 1 of 1 ContactDefaults drifted; contacts: 1 to write")
+    assert "bump the revision" in fix and "and deploy" in fix  # not "a redeploy": an unchanged template is not run
+    assert "redeploy" not in text.stdout
     assert "edited by hand" not in text.stdout
+
+
+def test_nothing_deployed_plans_every_resource_as_a_create_without_a_file(run_command, emulator, assembly, tmp_path):
+    """--nothing-deployed: the plan of a template file holding no resources, with no file and no CloudFormation
+    call (the local endpoints of this test serve none: CloudFormation is not asked); drift has nothing to drift from."""
+    seed_v1(emulator)
+    empty = write_template(tmp_path, {"Resources": {}})
+    from_file = run_command("plan", "--assembly", assembly, "--stack", "V1", "--deployed-template", empty, "--json")
+    seed_v1(emulator)
+    nothing = run_command("plan", "--assembly", assembly, "--stack", "V1", "--nothing-deployed", "--json")
+    assert nothing.exit_code == from_file.exit_code == 2
+    assert nothing.resource() == from_file.resource() and nothing.resource()["action"] == "create"
+    text = run_command("plan", "--assembly", assembly, "--stack", "V1", "--nothing-deployed")
+    assert "--nothing-deployed" in text.stdout
+    drift = run_command("drift", "--assembly", assembly, "--stack", "V1", "--nothing-deployed")
+    assert drift.exit_code == 1 and "no deployed declaration to drift from" in drift.stderr
 
 
 def test_oversize_contact_would_fail_and_fails_the_deployment(run_command, emulator, assembly, tmp_path):
@@ -370,6 +392,18 @@ def test_a_denied_search_names_the_missing_action(run_command, emulator, assembl
     assert run.exit_code == 1
     assert "AccessDenied" in run.stderr and "connect:SearchContacts" in run.stderr
     assert INSTANCE_ID in run.stderr
+
+
+def test_a_search_of_an_unreachable_endpoint_names_it_not_throttling(run_command, assembly, tmp_path, monkeypatch):
+    with socket.socket() as probe:  # bound, then closed: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CONNECT", endpoint)
+    path = deployed_search(assembly, tmp_path, LAST_WEEK_EMAIL_AND_TASK)
+    run = run_command("drift", "--assembly", assembly, "--stack", "V1", "--deployed-template", path)
+    assert run.exit_code == 1
+    assert endpoint in run.stderr and "AWS_ENDPOINT_URL_CONNECT" in run.stderr
+    assert "thrott" not in run.stderr.lower()
 
 
 def test_an_update_from_a_search_to_ids_plans_the_contacts_that_leave_it(run_command, emulator, assembly, tmp_path):

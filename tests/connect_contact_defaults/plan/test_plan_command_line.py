@@ -5,10 +5,12 @@ import fcntl
 import json
 import os
 import pty
+import socket
 import struct
 import subprocess
 import sys
 import termios
+import time
 from pathlib import Path
 
 import boto3
@@ -103,6 +105,37 @@ def test_progress_bar_on_a_terminal(emulator, assembly, tmp_path):
     assert completed.returncode == 2
     assert b"Budget/Defaults Create" in drawn and b"30/30" in drawn and b"contact" in drawn
     assert "30/30" not in completed.stdout and completed.stdout.startswith("Stack Budget")
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then closed): connections to it are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:{port}", "http://connect.emulator.invalid:8080"])
+def test_an_unreachable_endpoint_fails_fast_naming_it_and_its_variable(assembly, tmp_path, endpoint):
+    """A refused connection (a stopped emulator) or a name that does not resolve: exit 1 within 30 s, the
+    endpoint and AWS_ENDPOINT_URL_CONNECT named, no word of throttling."""
+    endpoint = endpoint.format(port=closed_port())
+    empty = write_template(tmp_path, {"Resources": {}})
+    plan = ["plan", "--assembly", str(assembly), "--stack", "V1", "--deployed-template", str(empty)]
+    started = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "connect_contact_defaults", *plan],
+        env=local_aws_environment(REGION, {"connect": endpoint}),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    elapsed = time.monotonic() - started
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert elapsed < 30, f"took {elapsed:.0f} s"
+    (message,) = completed.stderr.strip().splitlines()
+    assert endpoint in message and "AWS_ENDPOINT_URL_CONNECT" in message, message
+    assert "thrott" not in message.lower() and "429" not in message and "max-requests" not in message
 
 
 def test_read_only_client_refuses_writes_before_they_reach_connect(emulator):

@@ -1,6 +1,7 @@
 """The Connect client wrapper against the emulator over HTTP: retries of 429/5xx, no retry of 4xx, the deadline."""
 
 import math
+import socket
 import time
 
 import boto3
@@ -8,7 +9,13 @@ import pytest
 from botocore.config import Config
 
 from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact
-from contact_reconciler.connect_contacts import ConnectCallFailed, ConnectContacts, ContactNotFound
+from contact_reconciler.connect_contacts import (
+    UNREACHABLE_AFTER_SECONDS,
+    ConnectCallFailed,
+    ConnectContacts,
+    ConnectUnreachable,
+    ContactNotFound,
+)
 from contact_reconciler.request_pacer import ApiPacers, Deadline, OutOfTime
 
 INSTANCE = "inst-1"
@@ -115,3 +122,35 @@ def test_a_stop_signal_is_checked_before_every_call(emulator):
     with pytest.raises(Stop):
         connect.update_attributes("c1", {"a": "2"})
     assert emulator.attributes(INSTANCE, "c1") == {"k": "v", "a": "1"}  # the third call was never sent
+
+
+class ClosedPort:
+    """An emulator stand-in whose endpoint is a port on 127.0.0.1 that nothing listens on."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.endpoint_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_an_endpoint_that_never_answered_is_given_up_on_with_its_url():
+    """Refused connections only: retried (backoff) for UNREACHABLE_AFTER_SECONDS, then ConnectUnreachable
+    names the endpoint; nothing is counted as throttling."""
+    closed = ClosedPort()
+    slept: list[float] = []
+    connect = ConnectContacts(make_client(closed), INSTANCE, ApiPacers(1000), Deadline(600), sleep=slept.append)
+    with pytest.raises(ConnectUnreachable) as raised:
+        connect.get_attributes("c1")
+    assert closed.endpoint_url in str(raised.value) and raised.value.endpoint == closed.endpoint_url
+    assert raised.value.operation == "get_contact_attributes" and raised.value.error_name == "EndpointConnectionError"
+    assert sum(slept) >= UNREACHABLE_AFTER_SECONDS and len(slept) >= 3  # retried first: a blip is not fatal
+    assert connect.counts.throttled == 0 and connect.counts.calls == len(slept) + 1
+
+
+def test_an_endpoint_that_answered_once_is_retried_until_the_deadline(emulator):
+    """Once Connect answered, connection errors are transient (as before): retried until the deadline."""
+    connect = ConnectContacts(make_client(emulator), INSTANCE, ApiPacers(1000), Deadline(3), sleep=lambda _: None)
+    assert connect.get_attributes("c1") == {"k": "v"}
+    emulator.stop()
+    with pytest.raises(OutOfTime):
+        connect.get_attributes("c1")

@@ -21,7 +21,7 @@ from .lambda_runner import (
 )
 from .lambda_service import AsyncInvocation, LambdaService
 from .response_server import ResponseServer
-from .synthesized_resources import synthesized_resource_properties
+from .synthesized_resources import stack_templates, synthesized_resource_properties
 from .tls import LocalCertificates, make_certificates
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "make_certificates",
     "resource_properties",
     "sqs_event",
+    "stack_templates",
     "string_properties",
     "synthesized_async_invoke_config",
     "synthesized_function_asset",

@@ -224,6 +224,16 @@ class LambdaRunner:
         self.aws_endpoint_url = aws_endpoint_url
         self.state_table = create_state_table(aws_endpoint_url, region)
 
+    def upload_contact_files(
+        self, cdk_out: Path, *, stack: str | None = None, region: str = "eu-west-2", account: str = "123456789012"
+    ) -> list[str]:
+        """Serves the app's from_file contact files to the handler: the bootstrap bucket created in this runner's
+        S3 stand-in (moto, its AWS_ENDPOINT_URL_S3) and each file uploaded under its asset key; returns the
+        ``s3://`` URLs. Give the same ``region``/``account`` as to synthesized_resource_properties."""
+        from .contact_file_assets import upload_contact_files  # noqa: PLC0415 (that module imports this one)
+
+        return upload_contact_files(cdk_out, self.aws_endpoint_url, stack=stack, region=region, account=account)
+
     def event(
         self,
         request_type: str,
@@ -375,6 +385,7 @@ class LambdaRunner:
             "AWS_ENDPOINT_URL_CONNECT": self.endpoint_url,
             "AWS_ENDPOINT_URL_LAMBDA": self.lambda_service.endpoint_url,
             "AWS_ENDPOINT_URL_DYNAMODB": self.aws_endpoint_url,
+            "AWS_ENDPOINT_URL_S3": self.aws_endpoint_url,
             "STATE_TABLE": self.state_table,
             "AWS_LAMBDA_FUNCTION_NAME": "ContactDefaultsFunction",
             "SSL_CERT_FILE": str(self.ca_file),
@@ -434,17 +445,26 @@ def create_state_table(aws_endpoint_url: str, region: str) -> str:
     return name
 
 
-def synthesized_function_asset(cdk_out: Path) -> Path:
-    """The asset directory of the stack's Lambda functions (the handler, its on-failure destination and any
-    continuous function share one), from the template's asset metadata."""
-    paths = set()
-    for template_file in cdk_out.glob("*.template.json"):
-        template = json.loads(template_file.read_text())
-        for resource in template["Resources"].values():
-            if resource["Type"] == "AWS::Lambda::Function":
-                paths.add(cdk_out / resource["Metadata"]["aws:asset:path"])
-    assert len(paths) == 1, paths
-    return paths.pop()
+def synthesized_function_asset(cdk_out: Path, *, stack: str | None = None) -> Path:
+    """The asset directory of the ContactDefaults handler (the app's one Lambda function asset: every stack
+    that has the handler shares it), from the templates' asset metadata; ``stack`` looks in that stack only.
+    ValueError names the stacks and assets when there is none, or more than one."""
+    from .synthesized_resources import stack_templates  # noqa: PLC0415 (that module imports this one)
+
+    found: dict[Path, list[str]] = {}
+    for stack_name, template in stack_templates(Path(cdk_out), stack).items():
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] == "AWS::Lambda::Function" and "aws:asset:path" in (resource.get("Metadata") or {}):
+                path = Path(cdk_out) / resource["Metadata"]["aws:asset:path"]
+                found.setdefault(path, []).append(f"{stack_name}/{logical_id}")
+    where = f"stack {stack}" if stack else str(cdk_out)
+    if not found:
+        raise ValueError(f"no Lambda function asset in {where}: synthesize an app with a ContactDefaults")
+    if len(found) > 1:
+        listed = "; ".join(f"{path.name}: {', '.join(functions)}" for path, functions in found.items())
+        raise ValueError(f"{len(found)} Lambda function assets in {where} ({listed}): pick a stack with stack=...")
+    (path,) = found
+    return path
 
 
 def synthesized_async_invoke_config(cdk_out: Path) -> AsyncInvokeConfig:
