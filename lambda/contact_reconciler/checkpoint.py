@@ -27,6 +27,10 @@ class Checkpoint:
     """Whether the ServiceTimeout estimate was made (before the first Connect call)."""
     search_cursor: dict[str, Any] | None = None
     """Where a search selection stands (contact_search.SearchCursor); positions then restart in each invocation."""
+    total: int | None = None
+    """Contacts the operation handles, where the first invocation's estimate counted them (progress records)."""
+    throttled: int = 0
+    """Throttled Connect calls of the earlier invocations of the chain (progress records)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +42,8 @@ class Checkpoint:
             "oldSelectionUnavailable": self.old_selection_unavailable,
             "estimated": self.estimated,
             "searchCursor": self.search_cursor,
+            "total": self.total,
+            "throttled": self.throttled,
         }
 
     @classmethod
@@ -50,4 +56,6 @@ class Checkpoint:
             old_selection_unavailable=bool(data["oldSelectionUnavailable"]),
             estimated=bool(data.get("estimated", True)),
             search_cursor=data.get("searchCursor"),
+            total=data.get("total"),
+            throttled=int(data.get("throttled", 0)),
         )

@@ -43,15 +43,17 @@ from connect_contact_rules import (
 from .checkpoint import Checkpoint
 from .connect_contacts import ConnectCallFailed, ConnectContacts, InstanceNotFound
 from .contact_plan import ContactWork, needs_calls
-from .contact_search import SearchOperation, SearchPlan, operation_time
+from .contact_search import SearchOperation, SearchPlan, SearchTotals, operation_time
 from .contact_source import ContactFileUnavailable, S3ClientFactory
 from .contact_works import Selections, works_for_create, works_for_delete, works_for_update
 from .declarations import OtherDeclarations, record_declaration, remove_declaration
+from .progress_record import ProgressState
+from .progress_reporter import ProgressReporter
 from .reconcile import KeptValues, reconcile_contacts, worker_count
 from .request_pacer import ApiPacers, Deadline, OutOfTime
 from .resource_lease import HEARTBEAT_SECONDS, Claim, LeaseLost, ResourceLease, Superseded, lease_exists
 from .resource_spec import ResourceSpec, is_own_physical_id, parse_resource_spec
-from .response_summary import failure_reason, response_data
+from .response_summary import failure_reason, response_data, tolerated_failures_warning
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +136,20 @@ class HeldOperation:
     clients: AwsClients
     lease: ResourceLease
     checkpoint: Checkpoint | None
+    reporter: ProgressReporter = field(init=False)
+    """The progress record the lease's heartbeat writes (the operation fills it as it goes)."""
+
+    def __post_init__(self) -> None:
+        spec, request = self.spec, self.request
+        reporter = ProgressReporter(
+            operation=request.request_type,
+            request_id=request.request_id,
+            stack_id=request.stack_id,
+            logical_id=request.logical_id,
+            shard=(spec.shard.index, spec.shard.count) if spec.shard else None,
+        )
+        object.__setattr__(self, "reporter", reporter)
+        self.lease.progress = reporter.item
 
 
 SUPERSEDED = "superseded by a later operation on this resource, which reconciles what this one wrote"
@@ -158,12 +174,16 @@ class _Operation:
         checkpoint: Checkpoint | None,
         *,
         started_at: float | None = None,
+        reporter: ProgressReporter | None = None,
     ) -> None:
         """started_at: when the operation's first invocation started, where no checkpoint says it (the lease's
         record, for Lambda's retry of a first invocation that died)."""
         self.spec = spec
         self.make_works = make_works
         self.checkpoint = checkpoint or Checkpoint(started_at=started_at or time_available.now)
+        if reporter is not None:
+            reporter.checkpoint = self.checkpoint
+            reporter.throttled = lambda: self._connect.counts.throttled if self._connect is not None else 0
         self.is_first_invocation = checkpoint is None
         self.time_available = time_available
         margin = service_timeout_margin_seconds(spec.service_timeout_seconds)
@@ -186,6 +206,7 @@ class _Operation:
         The estimate is connect_contact_rules.contacts_within, the one the construct shards selections by.
         """
         contacts = sum(1 for _ in self.relevant_works())
+        self.checkpoint.total = contacts
         rate = self.spec.max_requests_per_second
         timeout = self.spec.service_timeout_seconds
         capacity = contacts_within(rate, timeout)
@@ -204,6 +225,12 @@ class _Operation:
             f"max_requests_per_second={rate:g}; at most {capacity} fit the ServiceTimeout of {timeout} s. "
             f"Raise max_requests_per_second to at least {needed} or split the selection into {parts} resources"
         )[:256]
+
+    def search_totals(self, search_plan: SearchPlan, connect: ConnectContacts) -> SearchTotals:
+        """The search's counts before any write; their sum is the progress record's total (at most)."""
+        totals = search_plan.totals(connect)
+        self.checkpoint.total = totals.selected + totals.leaving_at_most
+        return totals
 
     def seconds_left(self) -> float:
         return self.invocation_seconds - (time.time() - self.time_available.now)
@@ -270,6 +297,8 @@ class _Operation:
     def hand_off(self, physical_id: str) -> HandOff:
         if self.search is not None:
             self.search.save(self.checkpoint)
+        if self._connect is not None:
+            self.checkpoint.throttled += self._connect.counts.throttled
         self.checkpoint.invocation += 1
         return HandOff(physical_id, self.checkpoint)
 
@@ -291,6 +320,20 @@ def _lease(state: StateTable, request: LifecycleRequest, checkpoint: Checkpoint 
         invocation,
         heartbeat_seconds=state.heartbeat_seconds,
     )
+
+
+def _record_end(held: HeldOperation, state: ProgressState) -> None:
+    """The last progress record (done or failed), written while this chain still holds the lease."""
+    item = held.reporter.end(state)
+    if item is None:
+        return
+    held.lease.progress = lambda: item
+    try:
+        held.lease.beat()
+    except Superseded:
+        pass
+    except Exception as error:  # the record is for operators; the response does not depend on it
+        logger.warning("could not write the last progress record (%s)", type(error).__name__)
 
 
 def _raise_if_lost(lease: ResourceLease) -> None:
@@ -338,9 +381,15 @@ def create_or_update(
                 clients.state.client, clients.state.name, request.logical_id, physical_id, request.properties
             )
         try:
-            return _create_or_update(
-                HeldOperation(request, spec, physical_id, time_available, clients, lease, checkpoint)
-            )
+            held = HeldOperation(request, spec, physical_id, time_available, clients, lease, checkpoint)
+            try:
+                outcome = _create_or_update(held)
+            except ResourceFailed:
+                _record_end(held, ProgressState.FAILED)
+                raise
+            if isinstance(outcome, LifecycleResult):
+                _record_end(held, ProgressState.DONE)
+            return outcome
         except LeaseLost:
             raise
         except Superseded:
@@ -370,7 +419,9 @@ def _create_or_update(held: HeldOperation) -> LifecycleResult | HandOff:
             return works_for_update(old_spec, spec, selections)
         return works_for_create(spec, selections)
 
-    operation = _Operation(spec, make_works, time_available, checkpoint, started_at=lease.started_at)
+    operation = _Operation(
+        spec, make_works, time_available, checkpoint, started_at=lease.started_at, reporter=held.reporter
+    )
     search_plan = _search_plan(spec, old_spec if same_target else None, operation, selections, deleting=False)
     if operation.is_first_invocation:
         logger.info(
@@ -395,7 +446,7 @@ def _create_or_update(held: HeldOperation) -> LifecycleResult | HandOff:
         if not operation.checkpoint.estimated:
             # Before any write: the instance exists in this Region (a search's first call tells it too).
             if search_plan is not None:
-                problem = search_plan.problem(search_plan.totals(connect))
+                problem = search_plan.problem(operation.search_totals(search_plan, connect))
             elif (problem := operation.estimate_problem()) is None:
                 _probe_instance(connect)
             if problem is not None:
@@ -415,9 +466,11 @@ def _create_or_update(held: HeldOperation) -> LifecycleResult | HandOff:
         raise ResourceFailed(SUPERSEDED)
     if not complete:
         return _hand_on(operation, lease, physical_id, "not finished")
-    reason = failure_reason(operation.checkpoint.report, spec.missing_contacts)
+    reason = failure_reason(operation.checkpoint.report, spec.missing_contacts, spec.max_failed_contacts)
     if reason is not None:
         raise ResourceFailed(reason)
+    if (warning := tolerated_failures_warning(operation.checkpoint.report, spec.max_failed_contacts)) is not None:
+        logger.warning("WARNING: %s", warning)
     return LifecycleResult(physical_id, operation.data(selections.old_selection_unavailable))
 
 
@@ -501,13 +554,15 @@ def delete(
             logger.warning("Delete %s; answering SUCCESS", SUPERSEDED)
             return LifecycleResult(physical_id, {})
         try:
-            outcome = _delete(HeldOperation(request, spec, physical_id, time_available, clients, lease, checkpoint))
+            held = HeldOperation(request, spec, physical_id, time_available, clients, lease, checkpoint)
+            outcome = _delete(held)
         except LeaseLost:
             raise
         except Superseded:
             logger.warning("Delete %s; answering SUCCESS", SUPERSEDED)
             return LifecycleResult(physical_id, {})
         if isinstance(outcome, LifecycleResult):
+            _record_end(held, ProgressState.DONE)
             own_physical_id = spec.physical_id(request.stack_id, request.logical_id)
             if remove_declaration(clients.state.client, clients.state.name, request.logical_id, own_physical_id):
                 lease.delete()  # the resource is gone (not only a replaced resource's old physical ID)
@@ -524,7 +579,9 @@ def _delete(held: HeldOperation) -> LifecycleResult | HandOff:
             return operation.search.works()
         return works_for_delete(spec, selections)
 
-    operation = _Operation(spec, make_works, time_available, checkpoint, started_at=lease.started_at)
+    operation = _Operation(
+        spec, make_works, time_available, checkpoint, started_at=lease.started_at, reporter=held.reporter
+    )
     if not _wait_for_earlier_chains(operation, lease):
         if operation.service_timeout_binds:
             logger.warning("Delete: an earlier operation is still at work at the end of the ServiceTimeout")
@@ -540,7 +597,9 @@ def _delete(held: HeldOperation) -> LifecycleResult | HandOff:
             operation.search = search_plan.operation(operation.connect(clients.connect, lease), operation.checkpoint)
         if not operation.checkpoint.estimated:
             if search_plan is not None:
-                problem = search_plan.problem(search_plan.totals(operation.connect(clients.connect, lease)))
+                problem = search_plan.problem(
+                    operation.search_totals(search_plan, operation.connect(clients.connect, lease))
+                )
             else:
                 problem = operation.estimate_problem()
             if problem is not None:

@@ -38,11 +38,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from connect_contact_rules import PROGRESS_ATTRIBUTE
+
 logger = logging.getLogger(__name__)
 
 LEASE_PARTITION = "lease"
 CHAIN_PREFIX = "chain:"
-PROGRESS_ATTRIBUTE = "progress"
 HAND_OFF_GRACE_SECONDS = 120.0
 """How long a handed-off lease waits for the next invocation to start before a later operation stops waiting."""
 WATCH_INTERVAL_SECONDS = 1.0

@@ -303,3 +303,21 @@ def test_an_sdk_older_than_contact_expiry_support_fails_loudly(lambda_runner, em
     assert result.status == "FAILED"
     assert result.response["Reason"].startswith("botocore 1.35.69 is older than 1.35.70")
     assert emulator.requests == []
+
+
+@pytest.mark.parametrize(("max_failed", "status"), [("1", "SUCCESS"), ("0", "FAILED")])
+def test_failed_contacts_up_to_max_failed_contacts_answer_success_with_failed_and_a_warning(
+    lambda_runner, emulator, max_failed, status
+):
+    seed(emulator, c1=("EMAIL", {}), c2=("EMAIL", {"blob": "x" * 32_700}), c3=("EMAIL", {}))
+    props = resource_properties(INSTANCE, ["c1", "c2", "c3"], {"extra": "y" * 100})
+    props["MaxFailedContacts"] = max_failed
+    result = lambda_runner.send(lambda_runner.event("Create", props))
+    assert result.status == status, result.logs
+    if status == "SUCCESS":
+        assert (result.data["Updated"], result.data["Failed"]) == ("2", "1")
+        assert "WARNING: 1 of 3 contacts failed" in result.logs and "within max_failed_contacts=1" in result.logs
+        assert "c2" in result.logs
+    else:
+        assert result.response["Reason"].startswith("1 of 3 contacts failed")
+    assert emulator.attributes(INSTANCE, "c1") == {"extra": "y" * 100}
