@@ -78,7 +78,7 @@ def test_one_function_with_its_settings(template):
         },
     )
     log_groups = template.find_resources("AWS::Logs::LogGroup")
-    assert len(log_groups) == 2  # the handler's and its destination's
+    assert len(log_groups) == 3  # the handler's, its destination's and the continuous function's
     assert all(group["Properties"] == {"RetentionInDays": 90} for group in log_groups.values())
     assert handler_log_group_id(template) in log_groups
 
