@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from project_shell import shell_env
 
 from connect_contact_defaults.testing import synthesized_function_asset, synthesized_resource_properties
 from connect_contact_rules import Prop
@@ -30,7 +31,6 @@ def synth(name: str, out: Path, env: dict[str, str]) -> Path:
 
 @pytest.fixture(scope="module")
 def two_stacks(tmp_path_factory) -> Path:
-    from conftest import shell_env  # noqa: PLC0415 (a module-scoped fixture cannot take the function one)
 
     return synth("two_stacks", tmp_path_factory.mktemp("two-stacks") / "cdk.out", shell_env())
 

@@ -438,7 +438,14 @@ def _create_or_update(held: HeldOperation) -> LifecycleResult | HandOff:
         )
     if not _wait_for_earlier_chains(operation, lease):
         return _hand_on(operation, lease, physical_id, "an earlier operation on this resource is still at work")
-    kept = OtherDeclarations(clients.state.client, clients.state.name, request.logical_id, spec, clients.s3).kept
+    kept = OtherDeclarations(  # previous: the shard a contact that left the file was in
+        clients.state.client,
+        clients.state.name,
+        request.logical_id,
+        spec,
+        clients.s3,
+        previous=old_spec if same_target else None,
+    ).kept
     try:
         connect = operation.connect(clients.connect, lease)
         if search_plan is not None:

@@ -30,7 +30,7 @@ NEWER_THAN_THE_LIBRARY = [
     # The asset manifest's displayName is newer than 2.174: a detail of CDK's output, not of this library.
     "tests/connect_contact_defaults/test_contact_selection.py::test_the_file_is_staged_as_a_file_asset_with_its_bytes",
 ]
-TOP_LEVEL = ["aws-cdk-lib", "constructs", "cdk-nag", "pytest", "botocore"]
+TOP_LEVEL = ["aws-cdk-lib", "constructs", "cdk-nag", "pytest", "boto3", "botocore", "rich"]
 
 
 def pinned(name: str) -> str:

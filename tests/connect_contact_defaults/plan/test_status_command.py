@@ -266,3 +266,60 @@ def test_no_table_is_an_error_naming_the_stack(local_aws, monkeypatch, moto_endp
     run = run_command("status", "--assembly", assembly_for("NeverDeployed"))
     assert run.exit_code == 1
     assert "stack NeverDeployed does not exist" in run.stderr
+
+
+def test_a_create_the_handler_runs_shows_in_status_as_it_goes_then_done(
+    deployed, assembly_for, run_command, moto_endpoint, status_assembly, tmp_path
+):
+    """End to end: the synthesized handler runs a Create of the first shard (its own Connect emulator, the
+    stack's state table in moto), its lease heartbeat writes the progress record, and status reads it."""
+    from connect_contact_defaults.testing.connect_emulator import ConnectEmulator, SeedContact  # noqa: PLC0415
+    from connect_contact_defaults.testing.local_cloudformation import (  # noqa: PLC0415
+        LambdaRunner,
+        ResponseServer,
+        make_certificates,
+        resource_properties,
+        synthesized_function_asset,
+    )
+
+    instance = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+    assembly = assembly_for(deployed.name)
+    first = deployed.custom_resources[0]
+    (tmp_path / "tls").mkdir()
+    certificates = make_certificates(tmp_path / "tls")
+    responses = ResponseServer(certificates)
+    with ConnectEmulator(seed=7) as connect:
+        ids = [f"task-{n:03d}" for n in range(40)]
+        connect.add_contacts(instance, (SeedContact(c, channel="TASK") for c in ids))
+        runner = LambdaRunner(
+            synthesized_function_asset(status_assembly),
+            connect.endpoint_url,
+            responses,
+            certificates.ca_file,
+            aws_endpoint_url=moto_endpoint,
+        )
+        runner.state_table = deployed.table
+        try:
+            properties = resource_properties(instance, ids, {"a": "1"}, max_requests_per_second=5)
+            event = runner.event("Create", properties, logical_id=first)
+            running = runner.start(event, timeout_seconds=60, extra_env={"LEASE_HEARTBEAT_SECONDS": "1"})
+            seen = []
+            while not running.done():
+                resource = resources_of(run_command("status", "--assembly", assembly, "--json").json)[0]
+                if resource["state"] == "running":
+                    seen.append(resource)
+                time.sleep(0.5)
+            result = running.result()
+        finally:
+            runner.close()
+            responses.close()
+    assert result.status == "SUCCESS", result.logs
+    assert len(seen) >= 3
+    done = [resource["done"] for resource in seen]
+    assert done == sorted(done) and done[-1] > done[0]
+    assert {resource["total"] for resource in seen} == {40}
+    assert any(0 < (resource["secondsLeft"] or 0) < float("inf") for resource in seen)
+    final = run_command("status", "--assembly", assembly, "--json")
+    resources = resources_of(final.json)
+    assert (resources[0]["state"], resources[0]["done"], resources[0]["updated"]) == ("done", 40, 40)
+    assert {resource["state"] for resource in resources[1:]} == {"waiting"}  # the other shards, still queued
