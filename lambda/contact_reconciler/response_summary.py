@@ -39,7 +39,10 @@ def _with_first_ids(summary: str, contact_ids: list[str]) -> str:
 def failure_reason(report: ReconcileReport, missing_contacts: MissingContactPolicy) -> str | None:
     """None when the resource succeeded; otherwise why it failed, how many contacts, and the first IDs."""
     if report.failed:
-        why = "; ".join(f"{count} {reason}" for reason, count in report.failure_reasons.most_common())
+        why = "; ".join(
+            f"{count} {'contact' if count == 1 else 'contacts'}: {reason}"
+            for reason, count in report.failure_reasons.most_common()
+        )
         summary = f"{report.failed} of {report.total} contacts failed ({why}"[: REASON_MAX_CHARACTERS - 40] + ")"
         return _with_first_ids(summary, [contact_id for contact_id, _ in report.failures])
     if report.missing and missing_contacts is MissingContactPolicy.FAIL:
