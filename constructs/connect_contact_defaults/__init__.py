@@ -9,6 +9,7 @@ The construct's names are loaded on first use, so that the command-line tool and
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ _EXPORTS = {
     "ContactSelection": "connect_contact_defaults.contact_selection",
     "ContactDefaultsValidationError": "connect_contact_defaults.validation_error",
 }
+
+__version__ = importlib.metadata.version("cdk-connect-contact-defaults")
+"""The installed distribution's version: pyproject.toml's ``version``, its one source (also ``--version``)."""
 
 __all__ = [
     "RESOURCE_TYPE",
