@@ -19,14 +19,15 @@ ASSET_PYTHON_INSTALLED ?= $(VENV)/.installed
 ASSET_SOURCES := $(shell find lambda -type f -not -path '*/__pycache__/*' -not -name '*.pyc') \
 	constructs/connect_contact_rules.py tools/handler_asset.py
 
-.PHONY: help deps asset synth test lint demo plan-demo clean
+.PHONY: help deps asset synth test lint docs demo plan-demo clean
 help:
 	@echo "make demo   - install what the demo needs (requirements-demo.txt), synthesize app.py and run its custom"
 	@echo "              resource through Create, Update and Delete against the local Connect emulator, saying why"
 	@echo "              each contact ended as it did (no AWS account needed)"
 	@echo "make synth  - install everything, build the Lambda asset, synthesize app.py into cdk.out"
 	@echo "make plan-demo - connect-contact-defaults plan and drift on app.py against the local Connect emulator"
-	@echo "make test   - the whole test suite (ruff, unit, synth, cdk-nag, cfn-lint, packaging, lifecycle)"
+	@echo "make docs   - build the docs site (mkdocs.yml: docs/ and the API reference) into .build/site, warnings as errors"
+	@echo "make test   - the whole test suite (ruff, docs, unit, synth, cdk-nag, cfn-lint, packaging, lifecycle)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,7 +68,10 @@ lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: deps asset lint
+docs: deps
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: deps asset lint docs
 	$(BIN)/python -m pytest -q
 
 clean:

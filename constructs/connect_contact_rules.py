@@ -239,6 +239,14 @@ class InstanceArn:
     instance_id: str
 
 
+def type_with_article(value: object) -> str:
+    """The value's type for an error message, with its article: "an int", "a list", "None"."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
+
+
 def _shown(value: str, limit: int = 60) -> str:
     """A short, quoted rendering of an identifier for error messages (never for attribute values)."""
     text = value if len(value) <= limit else value[:limit] + "..."
@@ -277,7 +285,7 @@ def check_contact_id(contact_id: str, field: str) -> None:
         what = "a comma" if separator.group() == "," else "whitespace"
         raise RuleViolation(
             field,
-            f"{_shown(contact_id)} holds {what}; a contact ID has neither: give one contact ID per line (or list item)",
+            f"{_shown(contact_id)} holds {what}; contact IDs hold no commas or whitespace: give one contact ID per line (or list item)",
         )
 
 
@@ -330,7 +338,7 @@ def check_attributes(attributes: Mapping[str, str], field: str = "attributes") -
         check_attribute_key(key, field)
         if not isinstance(value, str):
             raise RuleViolation(
-                field, f"the value of key {_shown(key)} is a {type(value).__name__}; values are strings"
+                field, f"the value of key {_shown(key)} is {type_with_article(value)}; values are strings"
             )
         if len(value) > ATTRIBUTE_VALUE_MAX_LENGTH:
             raise RuleViolation(
@@ -644,7 +652,7 @@ def check_search_window(
                 other = before_field if name == after_field else after_field
                 raise RuleViolation(name, f"is missing; {other} needs it (a window has a start and an end)")
             if not isinstance(moment, datetime):
-                raise RuleViolation(name, f"is a {type(moment).__name__}; give a datetime with a time zone")
+                raise RuleViolation(name, f"is {type_with_article(moment)}; give a datetime with a time zone")
             if moment.tzinfo is None or moment.utcoffset() is None:
                 raise RuleViolation(
                     name, f"{moment.isoformat()} has no time zone; give an aware datetime, e.g. tzinfo=timezone.utc"

@@ -9,6 +9,9 @@ The construct's names are loaded on first use, so that the command-line tool and
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import importlib.util
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,6 +32,26 @@ _EXPORTS = {
     "ContinuousStamping": "connect_contact_defaults.continuous_stamping",
     "ContactDefaultsValidationError": "connect_contact_defaults.validation_error",
 }
+
+
+def _check_rules_module() -> None:
+    """The wheel installs the shared rules as the top-level module ``connect_contact_rules`` (the Lambda asset
+    imports it so), next to this package. Another module of that name earlier on sys.path would shadow it:
+    fail at import, naming both files, rather than run with someone else's rules."""
+    spec = importlib.util.find_spec("connect_contact_rules")
+    expected = Path(__file__).resolve().parent.parent / "connect_contact_rules.py"
+    found = Path(spec.origin).resolve() if spec is not None and spec.origin else None
+    if found != expected:
+        raise ImportError(
+            f"connect_contact_defaults needs its own connect_contact_rules module ({expected}), but Python finds "
+            f"{found or 'none'}: rename or remove the other module of that name, or take it off sys.path"
+        )
+
+
+_check_rules_module()
+
+__version__ = importlib.metadata.version("cdk-connect-contact-defaults")
+"""The installed distribution's version: pyproject.toml's ``version``, its one source (also ``--version``)."""
 
 __all__ = [
     "RESOURCE_TYPE",

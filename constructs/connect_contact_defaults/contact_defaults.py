@@ -37,6 +37,7 @@ from connect_contact_rules import (
     check_something_declared,
     contacts_within,
     shard_count,
+    type_with_article,
 )
 
 from .contact_defaults_function import ContactDefaultsFunction
@@ -171,7 +172,7 @@ class ContactDefaults(Construct):
             if not isinstance(contacts, ContactSelection):
                 raise RuleViolation(
                     "contacts",
-                    f"is a {type(contacts).__name__}; use ContactSelection.of_ids([...]), "
+                    f"is {type_with_article(contacts)}; use ContactSelection.of_ids([...]), "
                     "ContactSelection.from_file(path) or ContactSelection.search(...)",
                 )
             handler = ContactDefaultsFunction.of(self)
@@ -362,7 +363,7 @@ def _max_failed_contacts(max_failed_contacts: int) -> str | None:
 def _service_timeout_seconds(service_timeout: Duration) -> int | None:
     """Whole seconds, 1 to 3,600; None for a token (CloudFormation checks it at deploy time)."""
     if not isinstance(service_timeout, Duration):
-        raise RuleViolation("service_timeout", f"is a {type(service_timeout).__name__}; give a Duration")
+        raise RuleViolation("service_timeout", f"is {type_with_article(service_timeout)}; give a Duration")
     if service_timeout.is_unresolved():
         return None
     seconds = _whole(

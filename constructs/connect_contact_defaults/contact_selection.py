@@ -34,6 +34,7 @@ from connect_contact_rules import (
     check_search_values,
     check_search_window,
     contact_file_format,
+    type_with_article,
 )
 
 from .instance_reference import InstanceReference
@@ -396,7 +397,7 @@ def _window_duration(within: Duration | timedelta | None) -> tuple[timedelta | N
             raise RuleViolation("initiated_within", f"{within} is not a whole number of seconds")
         return within, False
     if not isinstance(within, Duration):
-        raise RuleViolation("initiated_within", f"is a {type(within).__name__}; give an aws_cdk.Duration")
+        raise RuleViolation("initiated_within", f"is {type_with_article(within)}; give an aws_cdk.Duration")
     if within.is_unresolved():
         return None, True
     try:

@@ -72,6 +72,20 @@ def _keys(keys: list[str]) -> str:
     return f"{'key' if len(keys) == 1 else 'keys'} {shown}"
 
 
+ACKNOWLEDGE_PREFIX = "Annotation::"
+"""What the CDK CLI puts before a warning's ID when it prints it ("Acknowledge with 'Annotation::<id>'")."""
+
+
+def _warn(annotations: Annotations, warning_id: str, message: str) -> None:
+    """Adds the warning so that ``acknowledge_warning`` accepts its ID both bare and as the CLI prints it.
+
+    ``Annotations.acknowledge_warning(id)`` removes a warning whose text holds ``[ack: <id>]``;
+    ``add_warning_v2`` appends only the bare ID's tag, so the printed form's tag is added to the text as
+    well (the CLI strips every ``[ack: ...]`` tag from what it shows).
+    """
+    annotations.add_warning_v2(warning_id, f"{message} [ack: {ACKNOWLEDGE_PREFIX}{warning_id}]")
+
+
 class DeclarationConflicts(Construct):
     """The declarations of a stack's ContactDefaults so far; warns on each one that conflicts with an earlier one.
 
@@ -109,7 +123,8 @@ class DeclarationConflicts(Construct):
             if not shared:
                 continue
             if declaration.mode != earlier.mode:
-                annotations.add_warning_v2(
+                _warn(
+                    annotations,
                     CONFLICTING_MODE,
                     f"declares {_keys(shared)} in {declaration.mode} mode, and {earlier.path} declares "
                     f"{'it' if len(shared) == 1 else 'them'} in {earlier.mode} mode on the same instance: on the "
@@ -124,7 +139,8 @@ class DeclarationConflicts(Construct):
                 and declaration.attributes[key] != earlier.attributes[key]
             ]
             if differing:
-                annotations.add_warning_v2(
+                _warn(
+                    annotations,
                     CONFLICTING_VALUE,
                     f"declares {_keys(differing)} with a different value than {earlier.path} on the same "
                     "instance: the contacts both select end with whichever value the order of the deployments "

@@ -37,7 +37,10 @@ def _with_first_ids(summary: str, contact_ids: list[str]) -> str:
 
 
 def _failures_summary(report: ReconcileReport) -> str:
-    why = "; ".join(f"{count} {reason}" for reason, count in report.failure_reasons.most_common())
+    why = "; ".join(
+        f"{count} {'contact' if count == 1 else 'contacts'}: {reason}"
+        for reason, count in report.failure_reasons.most_common()
+    )
     return f"{report.failed} of {report.total} contacts failed ({why}"[: REASON_MAX_CHARACTERS - 40] + ")"
 
 

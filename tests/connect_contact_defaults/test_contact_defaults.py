@@ -444,7 +444,8 @@ INVALID = [
         "'note'",
         f"at most {ATTRIBUTE_VALUE_MAX_LENGTH}",
     ),
-    ("value-not-string", {"attributes": {"count": 3}}, "'count'", "values are strings"),
+    ("value-not-string", {"attributes": {"count": 3}}, "'count'", "is an int; values are strings"),
+    ("timeout-not-duration", {"service_timeout": 3600}, "service_timeout", "is an int; give a Duration"),
     (
         # 1 + 2 x 16,384 = 32,769 bytes in only 16,385 characters: the limit counts bytes.
         "bytes-total",

@@ -26,7 +26,9 @@ def test_a_file_line_with_a_separator_is_refused_with_file_and_line(stack, tmp_p
     path.write_bytes(text.encode())
     with pytest.raises(ContactDefaultsValidationError) as raised:
         declare(stack, ContactSelection.from_file(path))
-    assert str(raised.value).startswith(f"TestStack/Defaults: contacts: {path}{expected}; a contact ID has neither")
+    assert str(raised.value).startswith(
+        f"TestStack/Defaults: contacts: {path}{expected}; contact IDs hold no commas or whitespace"
+    )
     Template.from_stack(stack).resource_count_is("Custom::ConnectContactDefaults", 0)
 
 

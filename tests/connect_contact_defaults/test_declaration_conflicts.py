@@ -3,6 +3,7 @@ CDK annotations that `cdk synth` prints and `cdk synth --strict` fails on."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -107,38 +108,51 @@ def test_each_stack_compares_its_own_declarations():
 
 
 CONFLICTING_APP = """
+import os
 import aws_cdk as cdk
 from connect_contact_defaults import ContactDefaults, ContactSelection
 
 app = cdk.App()
 stack = cdk.Stack(app, "ConflictStack")
 for name, value in [("First", "hello"), ("Second", "hi")]:
-    ContactDefaults(
+    defaults = ContactDefaults(
         stack, name,
         instance_id="a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
         contacts=ContactSelection.of_ids(["11111111-2222-3333-4444-123456789012"]),
         attributes={"greeting": value},
     )
+if os.environ.get("ACKNOWLEDGE"):  # the ID as a user copies it from cdk synth's output
+    cdk.Annotations.of(defaults).acknowledge_warning(os.environ["ACKNOWLEDGE"], "the second greeting wins")
 app.synth()
 """
 
 
+def synth_conflicting_app(directory, *flags: str, acknowledge: str = "") -> subprocess.CompletedProcess[str]:
+    (directory / "app.py").write_text(CONFLICTING_APP)
+    env = tool_env(PYTHONPATH=str(ROOT / "constructs"), ACKNOWLEDGE=acknowledge)
+    command = [str(NODE_BIN / "cdk"), "synth", "--app", f"{sys.executable} app.py", "--quiet", *flags]
+    return subprocess.run(command, cwd=directory, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
 def test_cdk_synth_prints_the_warning_and_strict_fails_on_it(tmp_path):
-    (tmp_path / "app.py").write_text(CONFLICTING_APP)
-    env = tool_env(PYTHONPATH=str(ROOT / "constructs"))
-    app = f"{sys.executable} app.py"
-
-    def synth(*flags: str) -> subprocess.CompletedProcess[str]:
-        command = [str(NODE_BIN / "cdk"), "synth", "--app", app, "--quiet", *flags]
-        return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
-
-    plain = synth()
+    plain = synth_conflicting_app(tmp_path)
     assert plain.returncode == 0, plain.stderr
     assert "declares key greeting with a different value than ConflictStack/First" in plain.stderr
     assert "ConflictStack/Second" in plain.stderr and CONFLICTING_VALUE in plain.stderr
-    strict = synth("--strict", "--output", "cdk.out.strict")
+    strict = synth_conflicting_app(tmp_path, "--strict", "--output", "cdk.out.strict")
     assert strict.returncode != 0, strict.stderr
     assert "declares key greeting with a different value" in strict.stderr
+    assert "[ack:" not in strict.stderr, "the CLI shows the message without its acknowledgment tags"
+
+
+def test_the_warning_id_exactly_as_printed_acknowledges_it_under_strict(tmp_path):
+    strict = synth_conflicting_app(tmp_path, "--strict")
+    (printed,) = re.findall(r"Acknowledge with '([^']+)'", strict.stderr)
+    assert printed == f"Annotation::{CONFLICTING_VALUE}", strict.stderr  # the form the README lists
+    for acknowledged in (printed, CONFLICTING_VALUE):  # as printed, and the bare ID
+        run = synth_conflicting_app(tmp_path, "--strict", acknowledge=acknowledged)
+        assert run.returncode == 0, f"{acknowledged}: {run.stderr}"
+        assert "different value" not in run.stderr
 
 
 def test_an_acknowledged_warning_is_silent(stack):

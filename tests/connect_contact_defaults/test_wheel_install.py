@@ -1,6 +1,7 @@
 """Packaging, as a consumer does it: from a clean clone, build with isolation and no pre-filled cache
 of ours (`python -m build`, `pip wheel .`, `pip wheel git+file://...`, `pip install <sdist>`), install
-into a fresh venv outside the repository and `cdk synth` an app there with the pinned CDK CLI.
+into a fresh venv outside the repository and `cdk synth` an app there with the pinned CDK CLI; and the README's
+install blocks (git URL, sdist), word for word, in venvs made by `python3.11 -m venv`.
 
 Every build unpacks the Lambda's dependencies into its own empty HANDLER_DEPS_CACHE (pip's own HTTP
 cache may serve the downloads) and every build yields the same asset tree.
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -206,3 +209,39 @@ def test_every_install_route_builds_in_isolation_and_synthesizes_in_a_fresh_venv
         tmp_path / "checkout-consumer", Path(python), [Path(python).parent], pythonpath=ROOT / "constructs"
     )
     assert lambda_asset_key(checkout_template) == lambda_asset_key(template), "a consumer's asset hash differs"
+
+
+def readme_install_block(header: str) -> str:
+    """The README's bash block that starts with header, as written."""
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    (block,) = [block for block in blocks if block.startswith(f"{header}\n")]
+    return block
+
+
+def test_the_readme_install_commands_work_word_for_word_from_a_git_url_and_from_an_sdist(tmp_path):
+    """Each block in its own empty directory, in bash with `set -e`: python3.11 -m venv (its bundled pip),
+    isolated builds, REPO_URL a file:// URL of a clean clone and REF a tag of it; then the installed
+    package's version and its testing extra import, outside this checkout."""
+    clone = clean_clone(tmp_path / "repo")
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    run_tool(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "tag", f"v{version}"], cwd=clone)
+    processes = {}
+    for header in ("# install from a git URL", "# install from an sdist"):
+        directory = tmp_path / header.removeprefix("# ").replace(" ", "-")
+        directory.mkdir()
+        env = isolated_env(tmp_path / f"cache-{directory.name}")
+        env.update(REPO_URL=clone.as_uri(), REF=f"v{version}")
+        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if not p.startswith(str(ROOT)))
+        script = "set -euo pipefail\n" + readme_install_block(header)
+        processes[directory] = start(["bash", "-c", script], cwd=directory, env=env)
+    for directory, process in processes.items():
+        finish(process)
+        python = directory / ".venv" / "bin" / "python"
+        probe = "import connect_contact_defaults, connect_contact_defaults.testing, pytest; print(connect_contact_defaults.__file__)"
+        env = isolated_env(tmp_path / "cache-unused")
+        module = Path(run_tool([python, "-c", probe], cwd=directory, env=env).stdout.strip())
+        assert module.is_relative_to(directory / ".venv"), f"{directory.name}: imported {module}"
+        shown = run_tool(
+            [directory / ".venv" / "bin" / "connect-contact-defaults", "--version"], cwd=directory, env=env
+        )
+        assert shown.stdout.strip() == f"connect-contact-defaults {version}"

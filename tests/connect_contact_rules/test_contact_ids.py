@@ -14,7 +14,7 @@ def test_inline_ids_with_a_separator_are_refused_with_their_position(contact_id,
     with pytest.raises(RuleViolation) as raised:
         check_contact_ids(["c1", contact_id], "contacts")
     assert raised.value.field == "contacts[1]"
-    assert f"{contact_id!r} holds {what}; a contact ID has neither" in str(raised.value)
+    assert f"{contact_id!r} holds {what}; contact IDs hold no commas or whitespace" in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ def test_inline_ids_with_a_separator_are_refused_with_their_position(contact_id,
     ],
 )
 def test_file_lines_with_a_separator_are_refused_with_the_line(lines, file_format, message):
-    with pytest.raises(RuleViolation, match="a contact ID has neither") as raised:
+    with pytest.raises(RuleViolation, match="contact IDs hold no commas or whitespace") as raised:
         check_contact_file(lines, file_format, "f.txt")
     assert str(raised.value).startswith(message)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from connect_contact_defaults import __version__
 from connect_contact_rules import RuleViolation, check_max_requests_per_second
 
 from .aws_clients import AwsClients
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog="connect-contact-defaults", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,drift,status}")
     commands.add_parser(
         "plan",

@@ -210,7 +210,7 @@ def test_oversize_contact_would_fail_and_fails_the_deployment(run_command, emula
     resource = run.resource()
     assert resource["contacts"] == contacts(write=2, unchanged=1, missing=1, would_fail=1)
     assert resource["keys"] == {"set": {"greeting": 1, "tier": 2}, "clear": {}}
-    assert resource["fails"].startswith("1 of 5 contacts failed (1 attributes would take 32776 UTF-8 bytes")
+    assert resource["fails"].startswith("1 of 5 contacts failed (1 contact: attributes would take 32776 UTF-8 bytes")
     text = run_command("plan", "--assembly", assembly, "--stack", "V1", "--deployed-template", empty)
     assert "would fail: c-03: attributes would take 32776 UTF-8 bytes, over the limit of 32768" in text.stdout
     assert "DEPLOYMENT WOULD FAIL: 1 of 5 contacts failed" in text.stdout

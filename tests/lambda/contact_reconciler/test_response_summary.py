@@ -46,7 +46,9 @@ def test_reason_groups_causes_and_lists_the_first_ids_that_fit():
         ContactResult("big", Outcome.FAILED, "attributes would take 40000 UTF-8 bytes, over the limit of 32768")
     )
     reason = failure_reason(report_of(*results), MissingContactPolicy.SKIP)
-    assert reason.startswith("41 of 41 contacts failed (40 UpdateContact AccessDeniedException; 1 attributes would")
+    assert reason.startswith(
+        "41 of 41 contacts failed (40 contacts: UpdateContact AccessDeniedException; 1 contact: attributes would"
+    )
     assert "First: contact-0000, contact-0001" in reason
     assert len(reason) <= 256
 
