@@ -50,8 +50,21 @@ def _check_rules_module() -> None:
 
 _check_rules_module()
 
-__version__ = importlib.metadata.version("cdk-connect-contact-defaults")
-"""The installed distribution's version: pyproject.toml's ``version``, its one source (also ``--version``)."""
+
+def _version() -> str:
+    """The installed distribution's version; from a checkout that is not installed (``make demo`` runs the
+    source tree), pyproject.toml's beside it. Either way pyproject.toml's ``version`` is the one source."""
+    try:
+        return importlib.metadata.version("cdk-connect-contact-defaults")
+    except importlib.metadata.PackageNotFoundError:
+        import tomllib  # noqa: PLC0415 (only for an uninstalled checkout)
+
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        return tomllib.loads(pyproject.read_text())["project"]["version"] if pyproject.is_file() else "0+unknown"
+
+
+__version__ = _version()
+"""pyproject.toml's ``version``, its one source (also ``--version``)."""
 
 __all__ = [
     "RESOURCE_TYPE",
