@@ -90,7 +90,7 @@ def test_at_the_limit_there_is_no_failure_reason_and_data_carries_failed():
     assert response_data(report)["Failed"] == "3"
     warning = tolerated_failures_warning(report, 3)
     assert warning == (
-        "3 of 4 contacts failed (2 AccessDeniedException; 1 ThrottlingException after 8 attempts), within "
+        "3 of 4 contacts failed (2 contacts: AccessDeniedException; 1 contact: ThrottlingException after 8 attempts), within "
         "max_failed_contacts=3: answering SUCCESS. First: f1, f2, f3"
     )
 
@@ -99,7 +99,7 @@ def test_over_the_limit_the_reason_names_the_limit_and_there_is_no_warning():
     report = three_failed()
     reason = failure_reason(report, MissingContactPolicy.SKIP, max_failed_contacts=2)
     assert reason == (
-        "3 of 4 contacts failed (2 AccessDeniedException; 1 ThrottlingException after 8 attempts), more than "
+        "3 of 4 contacts failed (2 contacts: AccessDeniedException; 1 contact: ThrottlingException after 8 attempts), more than "
         "max_failed_contacts=2. First: f1, f2, f3"
     )
     assert tolerated_failures_warning(report, 2) is None
@@ -125,4 +125,6 @@ def test_the_warning_fits_the_reason_length_with_many_failures():
     warning = tolerated_failures_warning(report, 100)
     assert warning is not None
     assert len(warning) <= 256
-    assert warning.startswith("100 of 100 contacts failed (100 AccessDeniedException), within max_failed_contacts=100")
+    assert warning.startswith(
+        "100 of 100 contacts failed (100 contacts: AccessDeniedException), within max_failed_contacts=100"
+    )
