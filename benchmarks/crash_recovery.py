@@ -38,6 +38,7 @@ INSTANCE = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 def run_case(
     assembly: Path, tmp: Path, *, every_attempt: bool, delays: tuple[float, float], kill_after: float
 ) -> tuple[Invocation, float, int]:
+    tmp.mkdir(parents=True, exist_ok=True)
     certificates = make_certificates(tmp)
     responses = ResponseServer(certificates)
     with ConnectEmulator(seed=7) as emulator:
