@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 from doc_blocks import code_blocks
+from project_shell import run_consumer_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 TRY_LOCALLY = ROOT / "docs" / "try-plan-and-drift-locally.md"
@@ -40,21 +40,11 @@ def test_try_plan_and_drift_locally_runs_as_written(tmp_path, project_shell_env)
     assert "bump the revision" in completed.stdout, output
 
 
-def test_testing_your_stack_blocks_pass_as_written(tmp_path, project_shell_env):
+def test_testing_your_stack_blocks_pass_as_written(tmp_path):
     blocks = code_blocks(TESTING, "python")
     assert blocks, "the page has a Python block"
     for block in blocks:
         header, _ = block.split("\n", 1)
         assert header.startswith("# test_") and header.endswith(".py"), "each block is a whole test file, named"
         (tmp_path / header.removeprefix("# ")).write_text(block)
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
-        cwd=tmp_path,
-        env=project_shell_env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, f"{completed.stdout}\n{completed.stderr}"
-    assert "3 passed" in completed.stdout.splitlines()[-1]  # IDs, a file, a search
+    assert "3 passed" in run_consumer_tests(tmp_path, tmp_path)  # IDs, a file, a search

@@ -3,11 +3,10 @@ taken from README.md, written to a temporary directory and run with pytest there
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from doc_blocks import code_blocks
+from project_shell import run_consumer_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_HEADER = "# test_contact_defaults_stack.py\n"
@@ -19,20 +18,10 @@ def readme_example() -> str:
     return example
 
 
-def test_the_readme_testing_example_passes_as_written(tmp_path, project_shell_env):
+def test_the_readme_testing_example_passes_as_written(tmp_path):
     (tmp_path / "test_contact_defaults_stack.py").write_text(readme_example())
     # A consumer's shell: the CDK CLI on PATH; the package imported as installed (make deps: editable).
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
-        cwd=tmp_path,
-        env=project_shell_env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, f"{completed.stdout}\n{completed.stderr}"
-    assert "1 passed" in completed.stdout.splitlines()[-1]
+    assert "1 passed" in run_consumer_tests(tmp_path, tmp_path)
 
 
 def test_the_example_is_found_and_is_a_whole_test_file():
